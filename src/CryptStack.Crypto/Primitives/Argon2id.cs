@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace CryptStack.Crypto.Primitives;
+
+/// <summary>Argon2id version 0x13 (RFC 9106) via BouncyCastle's managed implementation.</summary>
+public static class Argon2id
+{
+    /// <summary>Derives <paramref name="output"/>.Length bytes. Memory is in KiB, as in RFC 9106.</summary>
+    public static void DeriveKey(
+        ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, int memoryKiB, int iterations, int parallelism,
+        Span<byte> output, ReadOnlySpan<byte> secret = default, ReadOnlySpan<byte> associatedData = default)
+    {
+        var builder = new Argon2Parameters.Builder(Argon2Parameters.Argon2id)
+            .WithVersion(Argon2Parameters.Version13)
+            .WithMemoryAsKB(memoryKiB)
+            .WithIterations(iterations)
+            .WithParallelism(parallelism)
+            .WithSalt(salt.ToArray());
+        if (!secret.IsEmpty) builder.WithSecret(secret.ToArray());
+        if (!associatedData.IsEmpty) builder.WithAdditional(associatedData.ToArray());
+        Argon2Parameters parameters = builder.Build();
+        // BouncyCastle 2.7 takes arrays only; the copies are zeroed below.
+        byte[] passwordCopy = password.ToArray();
+        byte[] result = new byte[output.Length];
+        try
+        {
+            var generator = new Argon2BytesGenerator();
+            generator.Init(parameters);
+            generator.GenerateBytes(passwordCopy, result);
+            result.CopyTo(output);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(passwordCopy);
+            CryptographicOperations.ZeroMemory(result);
+            parameters.Clear();
+        }
+    }
+}

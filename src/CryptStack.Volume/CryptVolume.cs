@@ -1,0 +1,133 @@
+using CryptStack.Crypto;
+using CryptStack.Crypto.Keys;
+using CryptStack.Crypto.Names;
+
+namespace CryptStack.Volume;
+
+/// <summary>The result of <see cref="CryptVolume.Create"/>: the open volume and the recovery key to show once.</summary>
+public sealed record CreatedVolume(UnlockedVolume Volume, string RecoveryKey);
+
+/// <summary>
+/// Creates, opens and inspects the volume config (cryptstack.conf) in a ciphertext root directory.
+/// </summary>
+public static class CryptVolume
+{
+    public static string ConfigPathFor(string cipherRoot) => Path.Combine(cipherRoot, BackingNames.ConfigFileName);
+
+    public static string BackupPathFor(string cipherRoot) => Path.Combine(cipherRoot, BackingNames.ConfigBackupFileName);
+
+    /// <summary>
+    /// Creates a volume in the empty directory <paramref name="cipherRoot"/>: a random master key and volume
+    /// id, slot 0 opened by <paramref name="firstSecret"/> (passphrase or key file), slot 1 a new recovery key,
+    /// cryptstack.conf (+ .bak) and the root's cs.dirid.
+    /// </summary>
+    public static CreatedVolume Create(string cipherRoot, VolumeSecret firstSecret, KdfOptions? options = null)
+    {
+        if (firstSecret.Kind == KeyslotKind.Recovery)
+            throw new VolumeException("the first keyslot must be a passphrase or a key file; the recovery slot is added automatically");
+        if (!Directory.Exists(cipherRoot)) throw new VolumeException($"{cipherRoot}: directory does not exist");
+        if (Directory.EnumerateFileSystemEntries(cipherRoot).Any())
+            throw new VolumeException($"{cipherRoot}: directory is not empty; create a volume in an empty directory");
+
+        DateTime now = DateTime.UtcNow;
+        byte[] volumeId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(FormatConstants.VolumeIdSize);
+        using SecretKey masterKey = SecretKey.Random(KeyHierarchy.MasterKeySize);
+        var keys = new KeyHierarchy(masterKey.Span, volumeId);
+        try
+        {
+            using RecoveryKey recovery = RecoveryKey.Generate();
+            using VolumeSecret recoverySecret = VolumeSecret.Recovery(recovery);
+            KdfOptions kdf = options ?? KdfOptions.Default;
+            var config = new VolumeConfig(
+                FormatConstants.FormatVersion,
+                volumeId,
+                CipherSuite.V1,
+                FormatConstants.KnownFeatures.ToList(),
+                VolumeConfigCodec.FormatTimestamp(now),
+                [
+                    KeyslotCrypto.CreateSlot(0, firstSecret, kdf, keys, now),
+                    KeyslotCrypto.CreateSlot(1, recoverySecret, kdf, keys, now),
+                ],
+                []);
+            config = config with { Mac = VolumeConfigCodec.ComputeMac(config, keys) };
+
+            string configPath = ConfigPathFor(cipherRoot);
+            AtomicFile.CreateNew(Path.Combine(cipherRoot, BackingNames.DirIdFileName), DirectoryId.New());
+            var volume = new UnlockedVolume(cipherRoot, configPath, config, keys, unlockedSlotId: 0);
+            volume.Save();
+            return new CreatedVolume(volume, recovery.Format());
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the volume with a secret: tries every slot of the secret's kind, then verifies the config MAC
+    /// under the unwrapped master key before returning it.
+    /// </summary>
+    public static UnlockedVolume Open(string cipherRoot, VolumeSecret secret)
+    {
+        string configPath = ConfigPathFor(cipherRoot);
+        VolumeConfig config = Read(configPath);
+        string kindName = KindDescription(secret.Kind);
+        var candidates = config.Keyslots.Where(s => s.Kind == secret.Kind).ToList();
+        if (candidates.Count == 0) throw new VolumeException($"{configPath}: the volume has no {kindName} keyslot");
+
+        foreach (Keyslot slot in candidates)
+        {
+            using SecretKey? master = KeyslotCrypto.TryUnwrap(slot, config.VolumeId, secret.Bytes);
+            if (master is null) continue;
+            var keys = new KeyHierarchy(master.Span, config.VolumeId);
+            if (!VolumeConfigCodec.VerifyMac(config, keys))
+            {
+                keys.Dispose();
+                throw new VolumeException(
+                    $"{configPath}: config authentication failed: the file was changed after it was written (a keyslot, KDF parameter or feature flag differs). " +
+                    $"If you did not edit it, restore {VolumeConfigCodec.BackupHint(configPath)}");
+            }
+            return new UnlockedVolume(cipherRoot, configPath, config, keys, slot.Id);
+        }
+        throw new VolumeException($"{configPath}: {kindName} does not open any keyslot");
+    }
+
+    /// <summary>Reads the config without a secret. Nothing in it is authenticated until a slot is opened.</summary>
+    public static VolumeInfo ReadInfo(string cipherRoot)
+    {
+        string configPath = ConfigPathFor(cipherRoot);
+        return VolumeInfo.From(configPath, Read(configPath), authenticated: false);
+    }
+
+    internal static VolumeConfig Read(string configPath)
+    {
+        byte[] content;
+        try
+        {
+            var info = new FileInfo(configPath);
+            if (!info.Exists)
+            {
+                string backup = configPath + ".bak";
+                throw new VolumeException(File.Exists(backup)
+                    ? $"{configPath}: not found, but {backup} exists; if this is your volume, copy the backup to {Path.GetFileName(configPath)}"
+                    : $"{configPath}: not found; is {Path.GetDirectoryName(configPath)} the ciphertext directory of a CryptStack volume?");
+            }
+            if (info.Length > VolumeConfigCodec.MaxConfigBytes)
+                throw VolumeConfigCodec.Malformed(configPath, $"file is {info.Length} bytes, larger than any valid config");
+            content = File.ReadAllBytes(configPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VolumeException($"{configPath}: cannot read ({e.Message})", e);
+        }
+        return VolumeConfigCodec.Parse(content, configPath);
+    }
+
+    internal static string KindDescription(KeyslotKind kind) => kind switch
+    {
+        KeyslotKind.Passphrase => "passphrase",
+        KeyslotKind.KeyFile => "key file",
+        _ => "recovery key",
+    };
+}
