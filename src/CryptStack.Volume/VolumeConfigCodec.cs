@@ -79,6 +79,8 @@ public static class VolumeConfigCodec
     {
         if (content.Length > MaxConfigBytes)
             throw Malformed(path, $"file is {content.Length} bytes, larger than any valid config ({MaxConfigBytes})");
+        // JsonDocument accepts invalid UTF-8 inside strings and fails only when the string is read.
+        if (!System.Text.Unicode.Utf8.IsValid(content)) throw Malformed(path, "not valid UTF-8 text");
         JsonDocument document;
         try
         {
@@ -91,7 +93,15 @@ public static class VolumeConfigCodec
         using (document)
         {
             var reader = new Reader(path);
-            return reader.ReadConfig(document.RootElement);
+            try
+            {
+                return reader.ReadConfig(document.RootElement);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+            {
+                // Defence in depth: the reader checks kinds before reading, so this should not happen.
+                throw Malformed(path, e.Message, e);
+            }
         }
     }
 
