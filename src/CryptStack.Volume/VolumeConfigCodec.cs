@@ -30,10 +30,11 @@ public static class VolumeConfigCodec
     private static readonly string[] SlotFields = ["id", "kind", "createdUtc", "kdf", "nonce", "wrappedKey"];
     private static readonly string[] KdfFields = ["name", "params", "salt"];
 
+    /// <summary>Indented UTF-8 JSON; relaxed escaping keeps base64 "+" readable (the file is never embedded in HTML).</summary>
     public static byte[] Serialize(VolumeConfig config)
     {
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteNumber("formatVersion", config.FormatVersion);

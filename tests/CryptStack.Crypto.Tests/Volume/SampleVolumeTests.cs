@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using CryptStack.Crypto.Names;
+using CryptStack.Volume;
+
+namespace CryptStack.Crypto.Tests.Volume;
+
+/// <summary>
+/// keys-sample/volume was made with the INSECURE sample secrets next to it. Opening it and decrypting its
+/// names and link targets proves the config, keyslot, name and link formats have not changed silently.
+/// To rebuild it after a deliberate format change: CRYPTSTACK_REGENERATE_SAMPLE=1 dotnet test --filter SampleVolume.
+/// </summary>
+public class SampleVolumeTests
+{
+    private const string LongDirectoryName =
+        "INSECURE SAMPLE directory whose name is longer than one hundred and fifteen bytes so that it is stored as a long name with a sidecar";
+
+    private static string SampleDir([CallerFilePath] string thisFile = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", "..", "keys-sample"));
+
+    private static string VolumeDir => Path.Combine(SampleDir(), "volume");
+
+    private static VolumeSecret SamplePassphrase() =>
+        VolumeSecret.PassphraseFromFile(File.ReadAllBytes(Path.Combine(SampleDir(), "INSECURE-SAMPLE-passphrase.txt")));
+
+    private static VolumeSecret SampleKeyFile() =>
+        VolumeSecret.KeyFile(File.ReadAllBytes(Path.Combine(SampleDir(), "INSECURE-SAMPLE.key")));
+
+    private static VolumeSecret SampleRecoveryKey() =>
+        VolumeSecret.Recovery(File.ReadAllText(Path.Combine(SampleDir(), "INSECURE-SAMPLE-recovery-key.txt")));
+
+    [Fact]
+    public void Sample_volume_opens_with_each_sample_secret_to_the_same_master_key()
+    {
+        using VolumeSecret passphrase = SamplePassphrase();
+        using VolumeSecret keyFile = SampleKeyFile();
+        using VolumeSecret recovery = SampleRecoveryKey();
+
+        using UnlockedVolume byPassphrase = CryptVolume.Open(VolumeDir, passphrase);
+        using UnlockedVolume byKeyFile = CryptVolume.Open(VolumeDir, keyFile);
+        using UnlockedVolume byRecovery = CryptVolume.Open(VolumeDir, recovery);
+
+        Assert.Equal(byPassphrase.Keys.MasterKey.ToArray(), byKeyFile.Keys.MasterKey.ToArray());
+        Assert.Equal(byPassphrase.Keys.MasterKey.ToArray(), byRecovery.Keys.MasterKey.ToArray());
+        Assert.Equal([KeyslotKind.Passphrase, KeyslotKind.Recovery, KeyslotKind.KeyFile], byPassphrase.ListSlots().Select(s => s.Kind));
+    }
+
+    [Fact]
+    public void Sample_volume_names_and_link_targets_decrypt()
+    {
+        using VolumeSecret passphrase = SamplePassphrase();
+        using UnlockedVolume volume = CryptVolume.Open(VolumeDir, passphrase);
+        using NameCodec names = NameCodec.FromKeys(volume.Keys);
+        using LinkTargetCodec links = LinkTargetCodec.FromKeys(volume.Keys);
+
+        var root = ListDirectory(VolumeDir, isRoot: true, names);
+        Assert.Equal([LongDirectoryName, "INSECURE SAMPLE link"], root.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("INSECURE SAMPLE target", Encoding.UTF8.GetString(links.Decrypt(new FileInfo(root["INSECURE SAMPLE link"]).LinkTarget!)));
+
+        var inner = ListDirectory(root[LongDirectoryName], isRoot: false, names);
+        Assert.Equal(["link to parent"], inner.Keys);
+        Assert.Equal("../INSECURE SAMPLE link", Encoding.UTF8.GetString(links.Decrypt(new FileInfo(inner["link to parent"]).LinkTarget!)));
+    }
+
+    [Fact]
+    public void Regenerate_sample_volume_when_asked()
+    {
+        if (Environment.GetEnvironmentVariable("CRYPTSTACK_REGENERATE_SAMPLE") != "1") return;
+        if (Directory.Exists(VolumeDir)) Directory.Delete(VolumeDir, recursive: true);
+        Directory.CreateDirectory(VolumeDir);
+        var cheap = new KdfOptions { Argon2MemoryKiB = 1024, Argon2Iterations = 1 };
+
+        using VolumeSecret passphrase = SamplePassphrase();
+        CreatedVolume created = CryptVolume.Create(VolumeDir, passphrase, cheap);
+        using UnlockedVolume volume = created.Volume;
+        File.WriteAllText(Path.Combine(SampleDir(), "INSECURE-SAMPLE-recovery-key.txt"), created.RecoveryKey + "\n");
+        using (VolumeSecret keyFile = SampleKeyFile()) volume.AddSlot(keyFile, cheap);
+
+        using NameCodec names = NameCodec.FromKeys(volume.Keys);
+        using LinkTargetCodec links = LinkTargetCodec.FromKeys(volume.Keys);
+        byte[] rootId = File.ReadAllBytes(Path.Combine(VolumeDir, BackingNames.DirIdFileName));
+        File.CreateSymbolicLink(
+            Path.Combine(VolumeDir, BackingNames.BackingNameFor(names.Encrypt("INSECURE SAMPLE link", rootId))),
+            links.Encrypt("INSECURE SAMPLE target"u8));
+
+        string encodedDir = names.Encrypt(LongDirectoryName, rootId);
+        string longName = BackingNames.BackingNameFor(encodedDir);
+        string dir = Path.Combine(VolumeDir, longName);
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(VolumeDir, BackingNames.SidecarNameFor(longName)), BackingNames.SidecarContentFor(encodedDir));
+        byte[] dirId = DirectoryId.New();
+        File.WriteAllBytes(Path.Combine(dir, BackingNames.DirIdFileName), dirId);
+        File.CreateSymbolicLink(
+            Path.Combine(dir, BackingNames.BackingNameFor(names.Encrypt("link to parent", dirId))),
+            links.Encrypt("../INSECURE SAMPLE link"u8));
+    }
+
+    /// <summary>What a readdir does: skip reserved names, resolve long names, decrypt under the directory's id.</summary>
+    private static Dictionary<string, string> ListDirectory(string path, bool isRoot, NameCodec names)
+    {
+        byte[] dirId = DirectoryId.Parse(File.ReadAllBytes(Path.Combine(path, BackingNames.DirIdFileName)), path);
+        var entries = new Dictionary<string, string>();
+        foreach (string full in Directory.EnumerateFileSystemEntries(path))
+        {
+            string name = Path.GetFileName(full);
+            string? encoded = BackingNames.Classify(name, isRoot) switch
+            {
+                BackingNameKind.EncodedName => name,
+                BackingNameKind.LongName => BackingNames.EncodedNameFromSidecar(name, File.ReadAllBytes(Path.Combine(path, BackingNames.SidecarNameFor(name)))),
+                _ => null,
+            };
+            if (encoded is not null) entries.Add(Encoding.UTF8.GetString(names.Decrypt(encoded, dirId)), full);
+        }
+        return entries;
+    }
+}
