@@ -13,8 +13,16 @@ public sealed class ContentBlockCipher : IDisposable
 {
     private const int AssociatedDataSize = ContentHeader.FileIdSize + 8 + 8 + 1;
 
+    /// <summary>
+    /// Nonces drawn from the system CSPRNG this many at a time: one RandomNumberGenerator.Fill costs about 1 us,
+    /// as much as sealing the 4 KiB block itself (measured: bench/CryptStack.Bench, docs/performance.md).
+    /// </summary>
+    private const int NoncesPerRefill = 64;
+
     private readonly AesGcm _aes;
     private readonly byte[] _fileId;
+    private readonly byte[] _nonces = new byte[NoncesPerRefill * ContentLayout.NonceSize];
+    private int _noncesUsed = NoncesPerRefill;
 
     public ContentBlockCipher(SecretKey fileKey, ReadOnlySpan<byte> fileId)
     {
@@ -37,8 +45,12 @@ public sealed class ContentBlockCipher : IDisposable
     /// <summary>Seals <paramref name="plain"/> (1..4096 bytes) into <paramref name="stored"/> (plain.Length + 36 bytes) with a fresh random nonce.</summary>
     public void Seal(long blockIndex, long holesBefore, bool isFinal, ReadOnlySpan<byte> plain, Span<byte> stored)
     {
-        Span<byte> nonce = stackalloc byte[ContentLayout.NonceSize];
-        RandomNumberGenerator.Fill(nonce);
+        if (_noncesUsed == NoncesPerRefill)
+        {
+            RandomNumberGenerator.Fill(_nonces);
+            _noncesUsed = 0;
+        }
+        Span<byte> nonce = _nonces.AsSpan(_noncesUsed++ * ContentLayout.NonceSize, ContentLayout.NonceSize);
         Seal(blockIndex, holesBefore, isFinal, nonce, plain, stored);
     }
 

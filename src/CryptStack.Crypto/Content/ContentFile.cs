@@ -268,7 +268,8 @@ public sealed class ContentFile : IDisposable
         Snapshot s = BeginCall();
         if (source.IsEmpty) return;
         s.ThrowIfTailDamaged();
-        long end = checked(offset + source.Length);
+        long end = offset + source.Length;
+        CheckSize(end);
         long oldLength = s.PlainLength;
         long newLength = Math.Max(oldLength, end);
         if (offset > oldLength)
@@ -281,6 +282,7 @@ public sealed class ContentFile : IDisposable
     public void SetLength(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        CheckSize(length);
         Snapshot s = BeginCall();
         long oldLength = s.PlainLength;
         if (length > oldLength) s.ThrowIfTailDamaged();
@@ -303,7 +305,8 @@ public sealed class ContentFile : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Snapshot s = BeginCall();
-        long end = Math.Min(checked(offset + length), s.PlainLength);
+        long end = offset + Math.Min(length, s.PlainLength);
+        end = end < 0 ? s.PlainLength : Math.Min(end, s.PlainLength);
         if (offset >= end) return;
         s.ThrowIfTailDamaged();
         Rewrite(s, s.PlainLength, coverStart: offset, coverEnd: end, holeStart: offset, holeEnd: end, default, 0);
@@ -319,12 +322,19 @@ public sealed class ContentFile : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Snapshot s = BeginCall();
         long oldLength = s.PlainLength;
-        long end = checked(offset + length);
+        long end = offset + Math.Min(length, MaxPlainSize);
         if (keepSize) end = Math.Min(end, oldLength);
+        else CheckSize(end);
         if (offset >= end) return;
         s.ThrowIfTailDamaged();
         long start = end > oldLength ? Math.Min(offset, oldLength) : offset;
         Rewrite(s, Math.Max(oldLength, end), coverStart: start, coverEnd: end, holeStart: start, holeEnd: end, default, 0);
+    }
+
+    private static void CheckSize(long end)
+    {
+        if (end < 0 || end > MaxPlainSize)
+            throw new ArgumentOutOfRangeException(nameof(end), end, $"a content file holds at most {MaxPlainSize} bytes");
     }
 
     /// <summary>

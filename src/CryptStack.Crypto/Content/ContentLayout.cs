@@ -22,6 +22,9 @@ public static class ContentLayout
     /// <summary>Offset of the ciphertext within a stored block.</summary>
     public const int CiphertextOffsetInBlock = NonceSize + HolesBeforeSize;
 
+    /// <summary>The largest plaintext size whose backing size fits in a signed 64-bit offset (about 8 EiB); the mount reports EFBIG past it.</summary>
+    public const long MaxPlainSize = (long.MaxValue - HeaderSize) / CipherBlockSize * PlainBlockSize;
+
     /// <summary>
     /// The plaintext size of a backing file of <paramref name="cipherSize"/> bytes. Sizes that no
     /// writer produces (1..83 bytes, or a last block of 1..36 bytes) map to the plaintext that

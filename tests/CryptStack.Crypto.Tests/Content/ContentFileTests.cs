@@ -192,4 +192,16 @@ public class ContentFileTests
         Assert.Equal(expected.Length, file.SeekHole(0));
         StoredBlocks.AssertHoleCountsExact(store);
     }
+
+    [Fact]
+    public void Sizes_past_the_largest_representable_file_are_refused()
+    {
+        using var t = new TempContentFile();
+        Assert.True(CipherSizeFromPlainSize(MaxPlainSize) > 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.File.Write("x"u8, MaxPlainSize));
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.File.SetLength(MaxPlainSize + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.File.ZeroRange(long.MaxValue - 5, 10));
+        t.File.PunchHole(long.MaxValue - 5, 10);
+        Assert.Equal(0, t.File.PlainLength);
+    }
 }
