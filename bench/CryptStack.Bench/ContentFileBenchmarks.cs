@@ -24,7 +24,7 @@ public class ContentFileBenchmarks
     public void Setup()
     {
         _headerKey = SecretKey.Random(32);
-        _file = ContentFile.Create(new ArrayStore(), _headerKey);
+        _file = ContentFile.Create(new MemoryStore(), _headerKey);
         new Random(1).NextBytes(_buffer);
         for (long at = 0; at < FileSize; at += RequestSize) _file.Write(_buffer, at);
     }
@@ -43,31 +43,4 @@ public class ContentFileBenchmarks
 
     [Benchmark]
     public int Read128K() => _file.Read(_buffer, NextOffset());
-
-    /// <summary>A store in one array: no system calls.</summary>
-    private sealed class ArrayStore : IRandomAccessStore
-    {
-        private byte[] _bytes = new byte[1 << 24];
-
-        public long Length { get; private set; }
-
-        public int ReadAt(Span<byte> destination, long offset)
-        {
-            int n = (int)Math.Clamp(Length - offset, 0, destination.Length);
-            _bytes.AsSpan((int)offset, n).CopyTo(destination);
-            return n;
-        }
-
-        public void WriteAt(ReadOnlySpan<byte> source, long offset)
-        {
-            if (offset + source.Length > _bytes.Length) Array.Resize(ref _bytes, (int)(2 * (offset + source.Length)));
-            source.CopyTo(_bytes.AsSpan((int)offset));
-            Length = Math.Max(Length, offset + source.Length);
-        }
-
-        public void SetLength(long length) => Length = length;
-        public void PunchHole(long offset, long length) => throw new NotSupportedException();
-        public long SeekData(long offset) => offset < Length ? offset : -1;
-        public long SeekHole(long offset) => offset < Length ? Length : -1;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using CryptStack.Crypto.Primitives;
 
 namespace CryptStack.Crypto.Content;
 
@@ -21,8 +22,6 @@ public static class ContentHeader
     private const int FileIdOffset = 8;
     private const int AssociatedDataSize = 24;
     private const int NonceOffset = AssociatedDataSize;
-    private const int WrappedKeyOffset = NonceOffset + ContentLayout.NonceSize;
-    private const int TagOffset = WrappedKeyOffset + FileKeySize;
 
     public static ReadOnlySpan<byte> Magic => "CSF1"u8;
 
@@ -48,10 +47,8 @@ public static class ContentHeader
         BinaryPrimitives.WriteUInt16BigEndian(header[VersionOffset..], CurrentVersion);
         BinaryPrimitives.WriteUInt16BigEndian(header[ReservedOffset..], 0);
         fileId.CopyTo(header[FileIdOffset..]);
-        nonce.CopyTo(header[NonceOffset..]);
-        using var aes = new AesGcm(headerKey.Span, ContentLayout.TagSize);
-        aes.Encrypt(nonce, fileKey, header.Slice(WrappedKeyOffset, FileKeySize),
-            header.Slice(TagOffset, ContentLayout.TagSize), header[..AssociatedDataSize]);
+        // Bytes 24..83 are exactly an AesGcmEnvelope: nonce || ciphertext || tag.
+        AesGcmEnvelope.Seal(headerKey.Span, nonce, fileKey, header[..AssociatedDataSize]).CopyTo(header[NonceOffset..]);
     }
 
     /// <summary>
@@ -76,9 +73,8 @@ public static class ContentHeader
         var fileKey = new SecretKey(FileKeySize);
         try
         {
-            using var aes = new AesGcm(headerKey.Span, ContentLayout.TagSize);
-            aes.Decrypt(header.Slice(NonceOffset, ContentLayout.NonceSize), header.Slice(WrappedKeyOffset, FileKeySize),
-                header.Slice(TagOffset, ContentLayout.TagSize), fileKey.WritableSpan, header[..AssociatedDataSize]);
+            AesGcmEnvelope.Open(headerKey.Span, header[NonceOffset..ContentLayout.HeaderSize], header[..AssociatedDataSize],
+                fileKey.WritableSpan);
         }
         catch (AuthenticationTagMismatchException e)
         {

@@ -55,46 +55,6 @@ internal sealed class TempContentFile : IDisposable
     }
 }
 
-/// <summary>A store with no hole support, as on a filesystem without fallocate(PUNCH_HOLE) or SEEK_HOLE.</summary>
-internal sealed class MemoryStore : IRandomAccessStore
-{
-    private byte[] _bytes = new byte[1 << 16];
-
-    public long Length { get; private set; }
-
-    public int ReadAt(Span<byte> destination, long offset)
-    {
-        int n = (int)Math.Clamp(Length - offset, 0, destination.Length);
-        _bytes.AsSpan((int)offset, n).CopyTo(destination);
-        return n;
-    }
-
-    public void WriteAt(ReadOnlySpan<byte> source, long offset)
-    {
-        EnsureCapacity(offset + source.Length);
-        source.CopyTo(_bytes.AsSpan((int)offset));
-        Length = Math.Max(Length, offset + source.Length);
-    }
-
-    public void SetLength(long length)
-    {
-        EnsureCapacity(length);
-        if (length < Length) _bytes.AsSpan((int)length, (int)(Length - length)).Clear();
-        Length = length;
-    }
-
-    public void PunchHole(long offset, long length) => throw new NotSupportedException();
-
-    public long SeekData(long offset) => offset < Length ? offset : -1;
-
-    public long SeekHole(long offset) => offset < Length ? Length : -1;
-
-    private void EnsureCapacity(long length)
-    {
-        if (length > _bytes.Length) Array.Resize(ref _bytes, (int)Math.Max(length, 2L * _bytes.Length));
-    }
-}
-
 internal static class StoredBlocks
 {
     /// <summary>
