@@ -204,4 +204,15 @@ public class ContentFileTests
         t.File.PunchHole(long.MaxValue - 5, 10);
         Assert.Equal(0, t.File.PlainLength);
     }
+
+    [Fact]
+    public void Two_instances_opened_on_an_empty_file_agree_on_the_header_the_first_writer_wrote()
+    {
+        using var t = new TempContentFile();
+        using var second = ContentFile.Open(t.Store, t.HeaderKey);
+        t.File.Write("aaa"u8, 0);
+        second.Write("bbb"u8, 3);
+        Assert.Equal(t.File.FileId.ToArray(), second.FileId.ToArray());
+        Assert.Equal("aaabbb"u8.ToArray(), t.ReadAll());
+    }
 }
