@@ -1,0 +1,46 @@
+using System.CommandLine;
+using CryptStack.Cli.Daemon;
+using CryptStack.Stack;
+using Microsoft.Extensions.Logging;
+
+namespace CryptStack.Cli.Commands;
+
+/// <summary>`cryptstack mirror`: the stack with identity transforms, like bindfs. Our test double and speed ceiling.</summary>
+internal static class MirrorCommand
+{
+    public static Command Create()
+    {
+        var backing = new Argument<string>("BACKING") { Description = "Directory to mirror" };
+        var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "Empty directory to mount on" };
+        var options = new MountOptionSet();
+        var command = new Command("mirror", "Mount a plain (unencrypted) mirror of a directory through the stack")
+        {
+            backing, mountPoint,
+        };
+        options.AddTo(command);
+        command.SetAction(result =>
+        {
+            string source = Path.GetFullPath(result.GetRequiredValue(backing));
+            string target = Path.GetFullPath(result.GetRequiredValue(mountPoint));
+            var parsed = options.Parse(result, source);
+            if (!Directory.Exists(source))
+                throw new CliException(ExitCodes.Usage, $"{source}: backing directory does not exist");
+            bool notify = result.GetValue(options.NotifyReady);
+            if (!notify) MountPoints.CheckUsable(target, parsed.AllowNonEmpty);
+            if (!result.GetValue(options.Foreground))
+                return DaemonLauncher.Start(Environment.GetCommandLineArgs()[1..], []);
+
+            var job = new MountJob
+            {
+                MountPoint = target,
+                Options = parsed.Mount,
+                NotifyParent = notify,
+                PidFile = result.GetValue(options.PidFile),
+                Idle = parsed.Idle,
+                CreateFileSystem = loggers => new StackFileSystem(source, StackTransforms.Identity, parsed.Stack, loggers.CreateLogger("mirror")),
+            };
+            return MountDaemon.Run(job, result.GetValue(options.Debug));
+        });
+        return command;
+    }
+}

@@ -1,0 +1,20 @@
+using CryptStack.Fuse;
+using CryptStack.Stack;
+using Microsoft.Extensions.Logging;
+
+namespace CryptStack.Cli.Daemon;
+
+/// <summary>What the daemon serves and how: built by a command, run by <see cref="MountService"/>.</summary>
+internal sealed class MountJob
+{
+    public required string MountPoint { get; init; }
+    public required MountOptions Options { get; init; }
+    /// <summary>Builds the filesystem; runs in the daemon, so secrets are opened there.</summary>
+    public required Func<ILoggerFactory, StackFileSystem> CreateFileSystem { get; init; }
+    /// <summary>Runs when the filesystem is no longer served (zero key buffers, ...).</summary>
+    public Action? Cleanup { get; init; }
+    public bool NotifyParent { get; init; }
+    public string? PidFile { get; init; }
+    /// <summary>Unmount after this long without file activity.</summary>
+    public TimeSpan? Idle { get; init; }
+}

@@ -1,0 +1,30 @@
+using CryptStack.Fuse;
+
+namespace CryptStack.Cli.Daemon;
+
+/// <summary>Checks on a mount point before mounting, and the FUSE mounts this host has.</summary>
+internal static class MountPoints
+{
+    public static bool IsMounted(string mountPoint) => MountTable.Find(mountPoint) != null;
+
+    public static void CheckUsable(string mountPoint, bool allowNonEmpty)
+    {
+        if (!Directory.Exists(mountPoint))
+            throw new CliException(ExitCodes.Usage, $"{mountPoint}: mount point does not exist or is not a directory");
+        if (IsMounted(mountPoint))
+            throw new CliException(ExitCodes.AlreadyMounted, $"{mountPoint}: something is already mounted there");
+        if (!allowNonEmpty && Directory.EnumerateFileSystemEntries(mountPoint).Any())
+            throw new CliException(ExitCodes.MountPointNotEmpty, $"{mountPoint}: mount point is not empty (use -o nonempty to mount over it anyway)");
+        if (!File.Exists("/dev/fuse"))
+            throw new CliException(ExitCodes.FuseMissing, "/dev/fuse is missing: load the fuse kernel module (modprobe fuse)");
+        if (!NativeLibraryExists("libfuse3.so.3"))
+            throw new CliException(ExitCodes.FuseMissing, "libfuse3 is not installed (Debian: apt-get install fuse3)");
+    }
+
+    private static bool NativeLibraryExists(string name)
+    {
+        if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out nint handle)) return false;
+        System.Runtime.InteropServices.NativeLibrary.Free(handle);
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+
+namespace CryptStack.Cli.Daemon;
+
+internal static partial class Posix
+{
+    [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
+    public static partial int SetSid();
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    public static partial uint Umask(uint mask);
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int oldFd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    /// <summary>
+    /// Closes descriptors inherited from whoever started us (they lack O_CLOEXEC; the runtime's
+    /// own all have it). A daemon that keeps a caller's pipe open keeps that caller waiting.
+    /// </summary>
+    public static void CloseInheritedDescriptors()
+    {
+        const int O_CLOEXEC = 0x80000;
+        foreach (string entry in Directory.GetFiles("/proc/self/fdinfo"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out int fd) || fd <= 2) continue;
+            try
+            {
+                string? flagsLine = File.ReadLines(entry).FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal));
+                if (flagsLine == null) continue;
+                int flags = Convert.ToInt32(flagsLine["flags:".Length..].Trim(), 8);
+                if ((flags & O_CLOEXEC) == 0) Close(fd);
+            }
+            catch (IOException) { }
+        }
+    }
+
+    /// <summary>Points stdin, stdout and stderr at /dev/null once the parent stopped listening.</summary>
+    public static void DetachStdio()
+    {
+        int fd = Open("/dev/null", 2 /* O_RDWR */);
+        if (fd < 0) return;
+        Dup2(fd, 0);
+        Dup2(fd, 1);
+        Dup2(fd, 2);
+        if (fd > 2) Close(fd);
+    }
+}

@@ -1,0 +1,24 @@
+namespace CryptStack.Cli;
+
+/// <summary>Process exit codes; each failure a script may want to tell apart has its own (docs/cli.md).</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Error = 1;
+    public const int Usage = 2;
+    public const int WrongSecret = 10;
+    public const int NotAVolume = 11;
+    public const int AlreadyMounted = 12;
+    public const int MountPointNotEmpty = 13;
+    public const int FuseMissing = 14;
+    public const int CorruptConfig = 15;
+    public const int MountFailed = 16;
+    public const int NotMounted = 17;
+    public const int Refused = 18;
+}
+
+/// <summary>A failure the user can act on, with the exit code that reports it.</summary>
+public sealed class CliException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
