@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what CryptStack needs on a fresh Debian machine (root, apt available, .NET SDK on PATH)
+# and builds the CLI into artifacts/bin/cryptstack. Sourced by demo.sh and test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need=()
+command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
+[ -e /usr/lib/x86_64-linux-gnu/libfuse3.so.3 ] || ldconfig -p 2>/dev/null | grep -q libfuse3.so.3 || need+=(libfuse3-3)
+command -v setfattr >/dev/null 2>&1 || need+=(attr)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]}" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "setup: the .NET 10 SDK (dotnet) is required on PATH" >&2
+  exit 1
+fi
+[ -e /dev/fuse ] || modprobe fuse 2>/dev/null || { echo "setup: /dev/fuse is missing (modprobe fuse)" >&2; exit 1; }
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet build src/CryptStack.Cli/CryptStack.Cli.csproj -c Release -o artifacts/bin -v quiet -nologo -clp:ErrorsOnly
