@@ -4,6 +4,7 @@ using CryptStack.Cli.Commands;
 
 var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
 {
+    MountCommand.Create(),
     MirrorCommand.Create(),
     UnmountCommand.Create(),
 };

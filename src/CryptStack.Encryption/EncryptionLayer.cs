@@ -1,3 +1,5 @@
+using CryptStack.Crypto;
+using CryptStack.Crypto.Names;
 using CryptStack.Stack;
 using CryptStack.Volume;
 using Microsoft.Extensions.Logging;
@@ -6,24 +8,41 @@ namespace CryptStack.Encryption;
 
 public sealed record EncryptionOptions
 {
-    /// <summary>Storage shared with other hosts: take byte-range locks, re-read headers, cache nothing.</summary>
+    /// <summary>Storage shared with other hosts: nothing is cached between requests.</summary>
     public bool SharedStorage { get; init; }
 }
 
 /// <summary>
-/// The encryption layer: fills the stack's three extension points from an unlocked volume.
-/// Dispose zeroes every key it derived.
+/// The encryption layer: fills the stack's three extension points (content, names, sizes) from an
+/// unlocked volume and reuses everything else of the stack. Dispose zeroes every key it derived.
 /// </summary>
 public sealed class EncryptionLayer : IDisposable
 {
+    private readonly SecretKey _headerKey;
+    private readonly NameCodec _names;
+    private readonly LinkTargetCodec _links;
+    private readonly XattrCodec _xattrs;
+
     public StackTransforms Transforms { get; }
 
-    public EncryptionLayer(UnlockedVolume volume, string cipherRoot, ILoggerFactory loggers, EncryptionOptions options)
+    public EncryptionLayer(UnlockedVolume volume, ILoggerFactory loggers, EncryptionOptions options)
     {
-        throw new NotImplementedException("encryption layer: in progress");
+        var log = loggers.CreateLogger("cryptstack");
+        _headerKey = volume.Keys.DeriveContentHeaderKey();
+        _names = NameCodec.FromKeys(volume.Keys);
+        _links = LinkTargetCodec.FromKeys(volume.Keys);
+        _xattrs = XattrCodec.FromKeys(volume.Keys);
+        Transforms = new StackTransforms(
+            new EncryptedContentTransform(_headerKey, log),
+            new EncryptedNameTransform(_names, _links, _xattrs, log),
+            EncryptedSizeMap.Instance);
     }
 
     public void Dispose()
     {
+        _headerKey.Dispose();
+        _names.Dispose();
+        _links.Dispose();
+        _xattrs.Dispose();
     }
 }

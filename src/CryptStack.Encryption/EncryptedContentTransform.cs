@@ -1,0 +1,144 @@
+using CryptStack.Crypto;
+using CryptStack.Crypto.Content;
+using CryptStack.Fuse;
+using CryptStack.Stack;
+using CryptStack.Stack.Interop;
+using Microsoft.Extensions.Logging;
+
+namespace CryptStack.Encryption;
+
+/// <summary>The size map: plaintext size from ciphertext size by arithmetic alone (no header read per stat).</summary>
+internal sealed class EncryptedSizeMap : ISizeMap
+{
+    public static EncryptedSizeMap Instance { get; } = new();
+    public long UpperSize(long lowerSize) => ContentLayout.PlainSizeFromCipherSize(lowerSize);
+}
+
+/// <summary>
+/// File contents through the content engine. All opens of one backing inode share one
+/// <see cref="EncryptedNode"/> (one engine, one lock), so threads and processes on one file
+/// never tear a block; byte-range locks on the backing file extend that to other mounts.
+/// </summary>
+internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log) : IContentTransform
+{
+    private readonly Dictionary<(ulong Dev, ulong Ino), EncryptedNode> _nodes = new();
+
+    // Blocks are read-modify-written, so the backing file is opened for reading even when the
+    // caller only writes. O_APPEND is the kernel's job (it sends the offset) and would make
+    // pwrite ignore our offsets; O_TRUNC arrives as a separate truncate.
+    public int LowerOpenFlags(int upperFlags) =>
+        (upperFlags & ~(Native.O_ACCMODE | Native.O_APPEND | Native.O_CREAT | Native.O_EXCL | Native.O_TRUNC | Native.O_NOCTTY | Native.O_DIRECT))
+        | Native.O_RDWR;
+
+    public IFileContent Open(LowerFile file)
+    {
+        int rc = Native.FStat(file.Fd, out var st);
+        if (rc < 0) throw new StackException(-rc, "fstat of a backing file failed");
+        var key = (st.Dev, st.Ino);
+        EncryptedNode? node;
+        lock (_nodes)
+        {
+            if (_nodes.TryGetValue(key, out node))
+            {
+                node.Acquire(file);
+                return new EncryptedFileContent(node, this, log);
+            }
+            node = EncryptedNode.Open(key, file, headerKey, log);
+            _nodes.Add(key, node);
+        }
+        return new EncryptedFileContent(node, this, log);
+    }
+
+    internal void Release(EncryptedNode node)
+    {
+        lock (_nodes)
+        {
+            if (!node.Release()) return;
+            _nodes.Remove(node.Key);
+        }
+        node.Dispose();
+    }
+}
+
+/// <summary>One backing inode's engine: shared by its opens, used under <see cref="Gate"/>.</summary>
+internal sealed class EncryptedNode : IDisposable
+{
+    private readonly FdStore _store;
+    private int _refs = 1;
+    private bool _writable;
+
+    public (ulong Dev, ulong Ino) Key { get; }
+    public ContentFile File { get; }
+    public object Gate { get; } = new();
+    public string UpperPath { get; private set; }
+    public int Fd => _store.Fd;
+
+    private EncryptedNode((ulong, ulong) key, FdStore store, ContentFile file, string upperPath, bool writable)
+    {
+        Key = key;
+        _store = store;
+        File = file;
+        UpperPath = upperPath;
+        _writable = writable;
+    }
+
+    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log)
+    {
+        // Our own descriptor: the opener's fd is closed at its release while others may still use the node.
+        int fd = FdStore.Dup(file.Fd);
+        if (fd < 0) throw new StackException(-fd, "dup failed");
+        var store = new FdStore(fd);
+        try
+        {
+            var content = ContentFile.Open(store, headerKey);
+            return new EncryptedNode(key, store, content, file.UpperPath, IsWritable(file.Fd));
+        }
+        catch (ContentIntegrityException e)
+        {
+            log.LogError("{UpperPath}: {Reason} (ciphertext {LowerPath})", file.UpperPath, e.Message, BackingPathOf(fd));
+            Native.Close(fd);
+            throw new StackException(Errno.EIO, e.Message);
+        }
+        catch
+        {
+            Native.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>Another open of the same inode; a writable descriptor replaces a read-only one.</summary>
+    public void Acquire(LowerFile file)
+    {
+        lock (Gate)
+        {
+            _refs++;
+            UpperPath = file.UpperPath;
+            if (_writable || !IsWritable(file.Fd)) return;
+            int fd = FdStore.Dup(file.Fd);
+            if (fd < 0) return;
+            Native.Close(_store.Fd);
+            _store.Replace(fd);
+            _writable = true;
+        }
+    }
+
+    /// <summary>True when this was the last reference.</summary>
+    public bool Release()
+    {
+        lock (Gate) return --_refs == 0;
+    }
+
+    private static bool IsWritable(int fd) => (Fcntl.GetFlags(fd) & Native.O_ACCMODE) != Native.O_RDONLY;
+
+    public static string BackingPathOf(int fd)
+    {
+        try { return new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "?"; }
+        catch (IOException) { return "?"; }
+    }
+
+    public void Dispose()
+    {
+        File.Dispose();
+        Native.Close(_store.Fd);
+    }
+}

@@ -1,0 +1,136 @@
+using CryptStack.Crypto.Content;
+using CryptStack.Fuse;
+using CryptStack.Stack;
+using CryptStack.Stack.Interop;
+using Microsoft.Extensions.Logging;
+
+namespace CryptStack.Encryption;
+
+/// <summary>
+/// One open of an encrypted file. Every call runs the node's engine under the node's monitor and
+/// a lock on the backing file, and turns failures into -errno: damaged ciphertext is EIO with one
+/// log line naming the plaintext and ciphertext paths, never garbage.
+/// </summary>
+internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentTransform owner, ILogger log) : IFileContent
+{
+    private bool _disposed;
+
+    public int Read(Span<byte> buffer, long offset)
+    {
+        lock (node.Gate)
+        {
+            Fcntl.LockWhole(node.Fd, write: false);
+            try { return node.File.Read(buffer, offset); }
+            catch (Exception e) { return Fail(e, "read", offset); }
+            finally { Fcntl.Unlock(node.Fd); }
+        }
+    }
+
+    public int Write(ReadOnlySpan<byte> buffer, long offset)
+    {
+        lock (node.Gate)
+        {
+            Fcntl.LockWhole(node.Fd, write: true);
+            try
+            {
+                node.File.Write(buffer, offset);
+                return buffer.Length;
+            }
+            catch (Exception e) { return Fail(e, "write", offset); }
+            finally { Fcntl.Unlock(node.Fd); }
+        }
+    }
+
+    public int SetLength(long length)
+    {
+        lock (node.Gate)
+        {
+            Fcntl.LockWhole(node.Fd, write: true);
+            try
+            {
+                node.File.SetLength(length);
+                return 0;
+            }
+            catch (Exception e) { return Fail(e, "truncate", length); }
+            finally { Fcntl.Unlock(node.Fd); }
+        }
+    }
+
+    public int Allocate(int mode, long offset, long length)
+    {
+        if (offset < 0 || length <= 0) return -Errno.EINVAL;
+        const int keepSize = Native.FALLOC_FL_KEEP_SIZE;
+        lock (node.Gate)
+        {
+            Fcntl.LockWhole(node.Fd, write: true);
+            try
+            {
+                switch (mode)
+                {
+                    case 0:
+                        // Space is not reserved in the backing file (the ciphertext of zeros is not
+                        // zeros), but the size grows as posix_fallocate promises.
+                        if (offset + length > node.File.PlainLength) node.File.SetLength(offset + length);
+                        return 0;
+                    case keepSize:
+                        return 0;
+                    case Native.FALLOC_FL_PUNCH_HOLE | keepSize:
+                        node.File.PunchHole(offset, length);
+                        return 0;
+                    case Native.FALLOC_FL_ZERO_RANGE:
+                    case Native.FALLOC_FL_ZERO_RANGE | keepSize:
+                        node.File.ZeroRange(offset, length, keepSize: (mode & keepSize) != 0);
+                        return 0;
+                    default:
+                        // COLLAPSE_RANGE / INSERT_RANGE would shift every later block to a new index.
+                        return -Errno.EOPNOTSUPP;
+                }
+            }
+            catch (Exception e) { return Fail(e, "fallocate", offset); }
+            finally { Fcntl.Unlock(node.Fd); }
+        }
+    }
+
+    public long Seek(long offset, int whence)
+    {
+        if (whence != Native.SEEK_DATA && whence != Native.SEEK_HOLE) return -Errno.EINVAL;
+        lock (node.Gate)
+        {
+            Fcntl.LockWhole(node.Fd, write: false);
+            try
+            {
+                long r = whence == Native.SEEK_DATA ? node.File.SeekData(offset) : node.File.SeekHole(offset);
+                return r < 0 ? -Errno.ENXIO : r;
+            }
+            catch (Exception e) { return Fail(e, "lseek", offset); }
+            finally { Fcntl.Unlock(node.Fd); }
+        }
+    }
+
+    public int Sync(bool dataOnly) => dataOnly ? Native.FDataSync(node.Fd) : Native.FSync(node.Fd);
+
+    private int Fail(Exception e, string operation, long offset)
+    {
+        switch (e)
+        {
+            case ContentIntegrityException integrity:
+                log.LogError("{UpperPath}: {Operation} at {Offset}: {Reason} (ciphertext {LowerPath})",
+                    node.UpperPath, operation, offset, integrity.Message, EncryptedNode.BackingPathOf(node.Fd));
+                return -Errno.EIO;
+            case BackingIoException io:
+                return -io.Errno;
+            case ArgumentOutOfRangeException:
+                return -Errno.EFBIG;
+            default:
+                log.LogError(e, "{UpperPath}: {Operation} at {Offset} failed", node.UpperPath, operation, offset);
+                return -Errno.EIO;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        owner.Release(node);
+    }
+}

@@ -1,0 +1,326 @@
+using System.Text;
+using CryptStack.Crypto.Names;
+using CryptStack.Fuse;
+using CryptStack.Stack;
+using CryptStack.Stack.Interop;
+using Microsoft.Extensions.Logging;
+
+namespace CryptStack.Encryption;
+
+/// <summary>
+/// Names, link targets and xattrs (docs/format.md): every backing directory holds cs.dirid, its
+/// random id, which is the associated data of the names inside it; names too long to store go to
+/// cs.lng.HASH with the full encrypted name in a .name sidecar; link targets too long for a
+/// symlink go to a .lnk sidecar. This class keeps those files in step with the entries.
+/// </summary>
+internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, ILogger log) : INameTransform
+{
+    /// <summary>What naming entries of one backing directory needs.</summary>
+    private sealed record DirectoryState(byte[] Id, string UpperPath, bool IsRoot);
+
+    private static readonly byte[] DirIdName = Encoding.ASCII.GetBytes(BackingNames.DirIdFileName + "\0");
+
+    public bool IsIdentity => false;
+
+    public object? LoadDirectory(int lowerDirFd, string upperPath)
+    {
+        byte[]? content = ReadSmallFile(lowerDirFd, DirIdName, DirectoryId.Size + 1, out int errno);
+        if (content == null)
+        {
+            log.LogError("{Directory}: cannot read its directory id ({File}, errno {Errno}); names inside cannot be decrypted (run fsck)",
+                upperPath, BackingNames.DirIdFileName, errno);
+            throw new StackException(Errno.EIO, $"{upperPath}: directory id unreadable");
+        }
+        try
+        {
+            return new DirectoryState(DirectoryId.Parse(content, upperPath), upperPath, upperPath == "/");
+        }
+        catch (CiphertextFormatException e)
+        {
+            log.LogError("{Directory}: {Reason}", upperPath, e.Message);
+            throw new StackException(Errno.EIO, e.Message);
+        }
+    }
+
+    public LowerName Encode(object? directory, ReadOnlySpan<byte> upperName)
+    {
+        var dir = (DirectoryState)directory!;
+        string encoded;
+        try { encoded = names.Encrypt(upperName, dir.Id); }
+        catch (InvalidPlaintextNameException e)
+        {
+            throw new StackException(e.Reason == InvalidNameReason.TooLong ? Errno.ENAMETOOLONG : Errno.EINVAL, e.Message);
+        }
+        string backing = BackingNames.BackingNameFor(encoded);
+        return ReferenceEquals(backing, encoded) || backing == encoded
+            ? new LowerName(Encoding.ASCII.GetBytes(backing))
+            : new LowerName(Encoding.ASCII.GetBytes(backing), BackingNames.SidecarContentFor(encoded));
+    }
+
+    public byte[]? Decode(object? directory, int lowerDirFd, ReadOnlySpan<byte> lowerName)
+    {
+        var dir = (DirectoryState)directory!;
+        string name = Encoding.Latin1.GetString(lowerName);
+        try
+        {
+            switch (BackingNames.Classify(name, dir.IsRoot))
+            {
+                case BackingNameKind.EncodedName:
+                    return names.Decrypt(name, dir.Id);
+                case BackingNameKind.LongName:
+                    byte[]? sidecar = ReadSmallFile(lowerDirFd, Z(BackingNames.SidecarNameFor(name)), 4097, out int errno);
+                    if (sidecar == null)
+                    {
+                        log.LogWarning("{Directory}: long name {Name} has no readable sidecar (errno {Errno}); left out", dir.UpperPath, name, errno);
+                        return null;
+                    }
+                    return names.Decrypt(BackingNames.EncodedNameFromSidecar(name, sidecar), dir.Id);
+                case BackingNameKind.Foreign:
+                    log.LogWarning("{Directory}: backing entry {Name} was not written by CryptStack; left out", dir.UpperPath, name);
+                    return null;
+                default:
+                    return null;
+            }
+        }
+        catch (CiphertextFormatException e)
+        {
+            log.LogWarning("{Directory}: backing entry {Name} does not decrypt ({Reason}); left out", dir.UpperPath, name, e.Message);
+            return null;
+        }
+    }
+
+    public void Created(int lowerDirFd, in LowerName name, bool isDirectory)
+    {
+        if (name.LongForm != null) WriteSidecar(lowerDirFd, LongNameSidecar(name), name.LongForm);
+        if (isDirectory) CreateDirectoryId(lowerDirFd, name.Name);
+    }
+
+    public void Removed(int lowerDirFd, in LowerName name)
+    {
+        if (name.LongForm != null) UnlinkIfPresent(lowerDirFd, LongNameSidecar(name));
+        UnlinkIfPresent(lowerDirFd, LinkSidecar(name.Name));
+    }
+
+    public void Renamed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags)
+    {
+        if (newName.LongForm != null) WriteSidecar(newDirFd, LongNameSidecar(newName), newName.LongForm);
+        bool exchange = (flags & Native.RENAME_EXCHANGE) != 0;
+        if (!exchange && oldName.LongForm != null) UnlinkIfPresent(oldDirFd, LongNameSidecar(oldName));
+
+        // A link-target sidecar belongs to whatever entry now has the name.
+        byte[] oldLink = LinkSidecar(oldName.Name), newLink = LinkSidecar(newName.Name);
+        fixed (byte* o = oldLink)
+        fixed (byte* n = newLink)
+        {
+            if (exchange)
+            {
+                int rc = Native.RenameAt2(oldDirFd, o, newDirFd, n, Native.RENAME_EXCHANGE);
+                if (rc == -Errno.ENOENT)
+                {
+                    // Only one side had a sidecar: move it across.
+                    if (Native.RenameAt2(oldDirFd, o, newDirFd, n, Native.RENAME_NOREPLACE) == -Errno.ENOENT)
+                        Native.RenameAt2(newDirFd, n, oldDirFd, o, Native.RENAME_NOREPLACE);
+                }
+            }
+            else
+            {
+                Native.UnlinkAt(newDirFd, n, 0);
+                Native.RenameAt2(oldDirFd, o, newDirFd, n, 0);
+            }
+        }
+    }
+
+    public int RemoveDirectory(int lowerParentFd, in LowerName name)
+    {
+        int dirFd;
+        fixed (byte* n = NativeString.Z(name.Name))
+            dirFd = Native.OpenAt(lowerParentFd, n, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_NOFOLLOW);
+        if (dirFd < 0) return dirFd;
+        try
+        {
+            if (HasEntriesBesidesDirId(dirFd)) return -Errno.ENOTEMPTY;
+            byte[]? id = ReadSmallFile(dirFd, DirIdName, DirectoryId.Size + 1, out _);
+            fixed (byte* d = DirIdName)
+                Native.UnlinkAt(dirFd, d, 0);
+            int rc;
+            fixed (byte* n = NativeString.Z(name.Name))
+                rc = Native.UnlinkAt(lowerParentFd, n, Native.AT_REMOVEDIR);
+            if (rc < 0 && id != null)
+            {
+                // Someone created an entry meanwhile (another mount): put the id back, or its names are lost.
+                WriteFile(dirFd, DirIdName, id, 0x124, exclusive: true);
+            }
+            return rc;
+        }
+        finally { Native.Close(dirFd); }
+    }
+
+    public byte[] EncodeLinkTarget(int lowerDirFd, in LowerName linkName, ReadOnlySpan<byte> target)
+    {
+        if (target.Length > LinkTargetCodec.MaxPlainTargetBytes) throw new StackException(Errno.ENAMETOOLONG, "symlink target too long");
+        if (target.IsEmpty) throw new StackException(Errno.ENOENT, "empty symlink target");
+        string encoded = links.Encrypt(target);
+        if (!LinkTargetCodec.NeedsSidecar(encoded)) return Encoding.ASCII.GetBytes(encoded);
+        WriteSidecar(lowerDirFd, LinkSidecar(linkName.Name), LinkTargetCodec.SidecarContentFor(encoded));
+        return Encoding.ASCII.GetBytes(LinkTargetCodec.BackingTargetFor(encoded));
+    }
+
+    public int DecodeLinkTarget(int lowerDirFd, ReadOnlySpan<byte> lowerLinkName, ReadOnlySpan<byte> lowerTarget, Span<byte> destination)
+    {
+        string stored = Encoding.Latin1.GetString(lowerTarget);
+        try
+        {
+            string encoded = stored;
+            if (LinkTargetCodec.IsIndirectTarget(stored))
+            {
+                byte[]? sidecar = ReadSmallFile(lowerDirFd, LinkSidecar(lowerLinkName), 8192, out int errno);
+                if (sidecar == null) throw new LinkTargetDecryptionException($"link-target sidecar unreadable (errno {errno})");
+                encoded = LinkTargetCodec.EncodedFromSidecar(stored, sidecar);
+            }
+            byte[] plain = links.Decrypt(encoded);
+            if (plain.Length > destination.Length) return -Errno.ENAMETOOLONG;
+            plain.CopyTo(destination);
+            return plain.Length;
+        }
+        catch (CiphertextFormatException e)
+        {
+            log.LogError("symlink {LowerName}: {Reason}", Encoding.Latin1.GetString(lowerLinkName), e.Message);
+            return -Errno.EIO;
+        }
+    }
+
+    public byte[]? EncodeXattrName(ReadOnlySpan<byte> name)
+    {
+        try { return Encoding.ASCII.GetBytes(xattrs.EncryptName(name)); }
+        catch (UnsupportedXattrNameException) { return null; }
+    }
+
+    public byte[]? DecodeXattrName(ReadOnlySpan<byte> lowerName)
+    {
+        string name = Encoding.Latin1.GetString(lowerName);
+        if (!XattrCodec.IsEncryptedName(name)) return null;
+        try { return xattrs.DecryptName(name); }
+        catch (CiphertextFormatException e)
+        {
+            log.LogWarning("xattr {Name}: {Reason}; left out", name, e.Message);
+            return null;
+        }
+    }
+
+    public byte[] EncodeXattrValue(ReadOnlySpan<byte> lowerName, ReadOnlySpan<byte> value)
+    {
+        try { return xattrs.EncryptValue(value, Encoding.ASCII.GetString(lowerName)); }
+        catch (ArgumentException e) { throw new StackException(Errno.E2BIG, e.Message); }
+    }
+
+    public int DecodeXattrValue(ReadOnlySpan<byte> lowerName, ReadOnlySpan<byte> stored, Span<byte> destination)
+    {
+        byte[] plain;
+        try { plain = xattrs.DecryptValue(stored, Encoding.ASCII.GetString(lowerName)); }
+        catch (CiphertextFormatException e)
+        {
+            log.LogError("xattr {Name}: {Reason}", Encoding.ASCII.GetString(lowerName), e.Message);
+            return -Errno.EIO;
+        }
+        if (destination.Length == 0) return plain.Length;
+        if (plain.Length > destination.Length) return -Errno.ERANGE;
+        plain.CopyTo(destination);
+        return plain.Length;
+    }
+
+    // ---- backing bookkeeping files -------------------------------------------------------
+
+    private static byte[] Z(string s) => Encoding.ASCII.GetBytes(s + "\0");
+
+    private static byte[] LongNameSidecar(in LowerName name) => Z(BackingNames.SidecarNameFor(Encoding.ASCII.GetString(name.Name)));
+
+    private static byte[] LinkSidecar(ReadOnlySpan<byte> lowerName) => Z(LinkTargetCodec.SidecarNameFor(Encoding.Latin1.GetString(lowerName)));
+
+    private void CreateDirectoryId(int parentFd, byte[] dirName)
+    {
+        int dirFd;
+        fixed (byte* n = Z(Encoding.Latin1.GetString(dirName)))
+            dirFd = Native.OpenAt(parentFd, n, Native.O_PATH | Native.O_DIRECTORY | Native.O_NOFOLLOW);
+        if (dirFd < 0) throw new StackException(-dirFd, "cannot open the new directory");
+        try
+        {
+            int rc = WriteFile(dirFd, DirIdName, DirectoryId.New(), 0x124 /* 0444 */, exclusive: true);
+            if (rc == -Errno.EACCES)
+            {
+                // A directory made without write permission (mkdir -m 555) as a non-root daemon:
+                // lend ourselves u+w long enough to write the id.
+                fixed (byte* n = Z(Encoding.Latin1.GetString(dirName)))
+                {
+                    Native.FStatAt(parentFd, n, out var st);
+                    Native.FChmodAtNoFollow(parentFd, n, (st.Mode & 0xFFF) | 0x80);
+                    rc = WriteFile(dirFd, DirIdName, DirectoryId.New(), 0x124, exclusive: true);
+                    Native.FChmodAtNoFollow(parentFd, n, st.Mode & 0xFFF);
+                }
+            }
+            if (rc < 0) throw new StackException(-rc, "cannot write the directory id");
+        }
+        finally { Native.Close(dirFd); }
+    }
+
+    private static bool HasEntriesBesidesDirId(int dirFd)
+    {
+        int fd;
+        fixed (byte* dot = ".\0"u8) fd = Native.OpenAt(dirFd, dot, Native.O_RDONLY | Native.O_DIRECTORY);
+        if (fd < 0) return true;
+        nint stream = Native.FdOpenDir(fd);
+        if (stream == 0) { Native.Close(fd); return true; }
+        try
+        {
+            Native.Dirent* e;
+            while ((e = Native.ReadDir(stream)) != null)
+            {
+                var n = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(e->Name);
+                if (n.SequenceEqual("."u8) || n.SequenceEqual(".."u8) || n.SequenceEqual(DirIdName.AsSpan(0, DirIdName.Length - 1))) continue;
+                return true;
+            }
+            return false;
+        }
+        finally { Native.CloseDir(stream); }
+    }
+
+    private void WriteSidecar(int dirFd, byte[] nameZ, byte[] content)
+    {
+        int rc = WriteFile(dirFd, nameZ, content, 0x1A4 /* 0644 */, exclusive: false);
+        if (rc < 0) throw new StackException(-rc, "cannot write a sidecar file");
+    }
+
+    private static void UnlinkIfPresent(int dirFd, byte[] nameZ)
+    {
+        fixed (byte* n = nameZ) Native.UnlinkAt(dirFd, n, 0);
+    }
+
+    private static int WriteFile(int dirFd, byte[] nameZ, ReadOnlySpan<byte> content, uint mode, bool exclusive)
+    {
+        int fd;
+        fixed (byte* n = nameZ)
+            fd = Native.OpenAt(dirFd, n, Native.O_WRONLY | Native.O_CREAT | Native.O_NOFOLLOW | (exclusive ? Native.O_EXCL : Native.O_TRUNC), mode);
+        if (fd < 0) return fd;
+        try
+        {
+            int w = BackingIo.WriteFully(fd, content, 0);
+            return w < 0 ? w : 0;
+        }
+        finally { Native.Close(fd); }
+    }
+
+    private static byte[]? ReadSmallFile(int dirFd, byte[] nameZ, int max, out int errno)
+    {
+        int fd;
+        fixed (byte* n = nameZ) fd = Native.OpenAt(dirFd, n, Native.O_RDONLY | Native.O_NOFOLLOW);
+        if (fd < 0) { errno = -fd; return null; }
+        try
+        {
+            var buffer = new byte[max];
+            int len = BackingIo.ReadFully(fd, buffer, 0);
+            if (len < 0) { errno = -len; return null; }
+            errno = 0;
+            return buffer.AsSpan(0, len).ToArray();
+        }
+        finally { Native.Close(fd); }
+    }
+}
