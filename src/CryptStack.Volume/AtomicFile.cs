@@ -28,7 +28,7 @@ internal static partial class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new VolumeException($"{path}: cannot write ({e.Message})", e);
+            throw new VolumeException(VolumeErrorKind.Io, $"{path}: cannot write ({e.Message})", e);
         }
     }
 
@@ -46,7 +46,7 @@ internal static partial class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new VolumeException($"{path}: cannot create ({e.Message})", e);
+            throw new VolumeException(VolumeErrorKind.Io, $"{path}: cannot create ({e.Message})", e);
         }
     }
 

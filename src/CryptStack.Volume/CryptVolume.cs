@@ -24,10 +24,10 @@ public static class CryptVolume
     public static CreatedVolume Create(string cipherRoot, VolumeSecret firstSecret, KdfOptions? options = null)
     {
         if (firstSecret.Kind == KeyslotKind.Recovery)
-            throw new VolumeException("the first keyslot must be a passphrase or a key file; the recovery slot is added automatically");
-        if (!Directory.Exists(cipherRoot)) throw new VolumeException($"{cipherRoot}: directory does not exist");
+            throw new VolumeException(VolumeErrorKind.InvalidArgument, "the first keyslot must be a passphrase or a key file; the recovery slot is added automatically");
+        if (!Directory.Exists(cipherRoot)) throw new VolumeException(VolumeErrorKind.InvalidArgument, $"{cipherRoot}: directory does not exist");
         if (Directory.EnumerateFileSystemEntries(cipherRoot).Any())
-            throw new VolumeException($"{cipherRoot}: directory is not empty; create a volume in an empty directory");
+            throw new VolumeException(VolumeErrorKind.DirectoryNotEmpty, $"{cipherRoot}: directory is not empty; create a volume in an empty directory");
 
         DateTime now = DateTime.UtcNow;
         byte[] volumeId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(FormatConstants.VolumeIdSize);
@@ -74,7 +74,7 @@ public static class CryptVolume
         VolumeConfig config = Read(configPath);
         string kindName = KindDescription(secret.Kind);
         var candidates = config.Keyslots.Where(s => s.Kind == secret.Kind).ToList();
-        if (candidates.Count == 0) throw new VolumeException($"{configPath}: the volume has no {kindName} keyslot");
+        if (candidates.Count == 0) throw new VolumeException(VolumeErrorKind.WrongSecret, $"{configPath}: the volume has no {kindName} keyslot");
 
         foreach (Keyslot slot in candidates)
         {
@@ -84,13 +84,13 @@ public static class CryptVolume
             if (!VolumeConfigCodec.VerifyMac(config, keys))
             {
                 keys.Dispose();
-                throw new VolumeException(
+                throw new VolumeException(VolumeErrorKind.CorruptConfig,
                     $"{configPath}: config authentication failed: the file was changed after it was written (a keyslot, KDF parameter or feature flag differs). " +
                     $"If you did not edit it, restore {VolumeConfigCodec.BackupHint(configPath)}");
             }
             return new UnlockedVolume(cipherRoot, configPath, config, keys, slot.Id);
         }
-        throw new VolumeException($"{configPath}: {kindName} does not open any keyslot");
+        throw new VolumeException(VolumeErrorKind.WrongSecret, $"{configPath}: {kindName} does not open any keyslot");
     }
 
     /// <summary>Reads the config without a secret. Nothing in it is authenticated until a slot is opened.</summary>
@@ -109,7 +109,7 @@ public static class CryptVolume
             if (!info.Exists)
             {
                 string backup = configPath + ".bak";
-                throw new VolumeException(File.Exists(backup)
+                throw new VolumeException(VolumeErrorKind.NotAVolume, File.Exists(backup)
                     ? $"{configPath}: not found, but {backup} exists; if this is your volume, copy the backup to {Path.GetFileName(configPath)}"
                     : $"{configPath}: not found; is {Path.GetDirectoryName(configPath)} the ciphertext directory of a CryptStack volume?");
             }
@@ -119,7 +119,7 @@ public static class CryptVolume
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new VolumeException($"{configPath}: cannot read ({e.Message})", e);
+            throw new VolumeException(VolumeErrorKind.Io, $"{configPath}: cannot read ({e.Message})", e);
         }
         return VolumeConfigCodec.Parse(content, configPath);
     }

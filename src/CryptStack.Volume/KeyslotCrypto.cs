@@ -84,15 +84,15 @@ internal static class KeyslotCrypto
                 new("p", Check(options.ScryptParallelism, 1, MaxParallelism, "scrypt p")),
                 new("r", Check(options.ScryptBlockSize, 1, 64, "scrypt r")),
             ], salt),
-            _ => throw new VolumeException($"passphrase KDF '{options.Algorithm}' is not supported; use {KdfNames.Argon2id} or {KdfNames.Scrypt}"),
+            _ => throw new VolumeException(VolumeErrorKind.InvalidArgument, $"passphrase KDF '{options.Algorithm}' is not supported; use {KdfNames.Argon2id} or {KdfNames.Scrypt}"),
         };
     }
 
     private static long Check(long value, long min, long max, string what) =>
-        value >= min && value <= max ? value : throw new VolumeException($"{what} is {value}, outside {min}..{max}");
+        value >= min && value <= max ? value : throw new VolumeException(VolumeErrorKind.InvalidArgument, $"{what} is {value}, outside {min}..{max}");
 
     private static long CheckScryptCost(long n) =>
-        n >= 2 && n <= 1 << 24 && (n & (n - 1)) == 0 ? n : throw new VolumeException($"scrypt N is {n}; it must be a power of two from 2 to 2^24");
+        n >= 2 && n <= 1 << 24 && (n & (n - 1)) == 0 ? n : throw new VolumeException(VolumeErrorKind.InvalidArgument, $"scrypt N is {n}; it must be a power of two from 2 to 2^24");
 
     private static SecretKey DeriveKek(KdfSpec kdf, KeyslotKind kind, ReadOnlySpan<byte> secret)
     {
@@ -112,7 +112,7 @@ internal static class KeyslotCrypto
                 break;
             default:
                 kek.Dispose();
-                throw new VolumeException($"keyslot KDF '{kdf.Name}' is not supported");
+                throw new VolumeException(VolumeErrorKind.Unsupported, $"keyslot KDF '{kdf.Name}' is not supported");
         }
         return kek;
     }

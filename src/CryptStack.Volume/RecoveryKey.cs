@@ -66,25 +66,25 @@ public sealed class RecoveryKey : IDisposable
                 if (count < symbols.Length)
                 {
                     if (value < 0)
-                        throw new VolumeException($"recovery key: group {count / CharsPerGroup + 1} contains a character that is not in the recovery key alphabet (0-9, A-Z without I, L, O, U)");
+                        throw new VolumeException(VolumeErrorKind.InvalidSecret, $"recovery key: group {count / CharsPerGroup + 1} contains a character that is not in the recovery key alphabet (0-9, A-Z without I, L, O, U)");
                     symbols[count] = (byte)value;
                 }
                 count++;
             }
             if (count != symbols.Length)
-                throw new VolumeException($"recovery key has {count} characters, expected {symbols.Length} ({GroupCount} groups of {CharsPerGroup})");
+                throw new VolumeException(VolumeErrorKind.InvalidSecret, $"recovery key has {count} characters, expected {symbols.Length} ({GroupCount} groups of {CharsPerGroup})");
 
             Span<byte> values = stackalloc byte[GroupCount * DataCharsPerGroup];
             for (int g = 0; g < GroupCount; g++)
             {
                 ReadOnlySpan<byte> group = symbols.Slice(g * CharsPerGroup, DataCharsPerGroup);
                 if (CheckValue(g, group) != symbols[g * CharsPerGroup + DataCharsPerGroup])
-                    throw new VolumeException($"recovery key: group {g + 1} has a typo (its check character does not match)");
+                    throw new VolumeException(VolumeErrorKind.InvalidSecret, $"recovery key: group {g + 1} has a typo (its check character does not match)");
                 group.CopyTo(values[(g * DataCharsPerGroup)..]);
             }
             // 52 characters carry 260 bits; the last 4 must be zero.
             if ((values[^1] & 0x0f) != 0)
-                throw new VolumeException($"recovery key: group {GroupCount} has a typo (unused bits are set)");
+                throw new VolumeException(VolumeErrorKind.InvalidSecret, $"recovery key: group {GroupCount} has a typo (unused bits are set)");
             var key = new SecretKey(Size);
             FromQuintets(values, key.WritableSpan);
             values.Clear();

@@ -60,9 +60,9 @@ public sealed class UnlockedVolume : IDisposable
         Keyslot slot = FindSlot(slotId);
         var remaining = Config.Keyslots.Where(s => s.Id != slotId).ToList();
         if (remaining.Count == 0)
-            throw new VolumeException($"{ConfigPath}: slot {slotId} is the only keyslot; removing it would lock the volume forever");
+            throw new VolumeException(VolumeErrorKind.Refused, $"{ConfigPath}: slot {slotId} is the only keyslot; removing it would lock the volume forever");
         if (!force && slot.Kind != KeyslotKind.Recovery && remaining.All(s => s.Kind == KeyslotKind.Recovery))
-            throw new VolumeException($"{ConfigPath}: slot {slotId} is the last passphrase or key-file slot; add another first, or force removal to keep only the recovery key");
+            throw new VolumeException(VolumeErrorKind.Refused, $"{ConfigPath}: slot {slotId} is the last passphrase or key-file slot; add another first, or force removal to keep only the recovery key");
         Commit(remaining);
     }
 
@@ -70,7 +70,7 @@ public sealed class UnlockedVolume : IDisposable
     public void ChangePassphrase(int slotId, VolumeSecret newPassphrase, KdfOptions? options = null)
     {
         Keyslot old = FindSlot(slotId);
-        if (old.Kind != KeyslotKind.Passphrase) throw new VolumeException($"{ConfigPath}: slot {slotId} is not a passphrase slot");
+        if (old.Kind != KeyslotKind.Passphrase) throw new VolumeException(VolumeErrorKind.InvalidArgument, $"{ConfigPath}: slot {slotId} is not a passphrase slot");
         if (newPassphrase.Kind != KeyslotKind.Passphrase) throw new ArgumentException("the new secret must be a passphrase", nameof(newPassphrase));
         Keyslot replacement = KeyslotCrypto.CreateSlot(slotId, newPassphrase, options ?? KdfOptions.Default, Keys, DateTime.UtcNow);
         Commit(Config.Keyslots.Select(s => s.Id == slotId ? replacement : s).ToList());
@@ -87,7 +87,7 @@ public sealed class UnlockedVolume : IDisposable
 
     private void Commit(List<Keyslot> slots)
     {
-        if (slots.Count > VolumeConfigCodec.MaxKeyslots) throw new VolumeException($"{ConfigPath}: at most {VolumeConfigCodec.MaxKeyslots} keyslots");
+        if (slots.Count > VolumeConfigCodec.MaxKeyslots) throw new VolumeException(VolumeErrorKind.Refused, $"{ConfigPath}: at most {VolumeConfigCodec.MaxKeyslots} keyslots");
         VolumeConfig updated = Config with { Keyslots = slots, Mac = [] };
         Config = updated with { Mac = VolumeConfigCodec.ComputeMac(updated, Keys) };
         Save();
@@ -95,7 +95,7 @@ public sealed class UnlockedVolume : IDisposable
 
     private Keyslot FindSlot(int slotId) =>
         Config.Keyslots.FirstOrDefault(s => s.Id == slotId)
-        ?? throw new VolumeException($"{ConfigPath}: there is no keyslot {slotId}");
+        ?? throw new VolumeException(VolumeErrorKind.InvalidArgument, $"{ConfigPath}: there is no keyslot {slotId}");
 
     private int FreeSlotId()
     {
@@ -103,7 +103,7 @@ public sealed class UnlockedVolume : IDisposable
         {
             if (Config.Keyslots.All(s => s.Id != id)) return id;
         }
-        throw new VolumeException($"{ConfigPath}: all {VolumeConfigCodec.MaxKeyslots} keyslots are in use; remove one first");
+        throw new VolumeException(VolumeErrorKind.Refused, $"{ConfigPath}: all {VolumeConfigCodec.MaxKeyslots} keyslots are in use; remove one first");
     }
 
     public override string ToString() => $"UnlockedVolume({CipherRoot}, slot {UnlockedSlotId})";

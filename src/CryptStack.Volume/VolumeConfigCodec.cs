@@ -183,7 +183,7 @@ public static class VolumeConfigCodec
     }
 
     internal static VolumeException Malformed(string path, string detail, Exception? inner = null) =>
-        new($"{path}: malformed volume config: {detail}. If you did not edit it, restore {BackupHint(path)}", inner);
+        new(VolumeErrorKind.CorruptConfig, $"{path}: malformed volume config: {detail}. If you did not edit it, restore {BackupHint(path)}", inner);
 
     internal static string BackupHint(string path) =>
         $"{Path.GetFileName(path)}.bak from the same directory or from a backup";
@@ -196,7 +196,7 @@ public static class VolumeConfigCodec
             ExpectObject(root, "$", TopLevel);
             int version = Int(root.GetProperty("formatVersion"), "formatVersion", 1, int.MaxValue);
             if (version != FormatConstants.FormatVersion)
-                throw new VolumeException($"{path}: volume format version {version} is not supported; this CryptStack reads version {FormatConstants.FormatVersion} (a newer CryptStack created it?)");
+                throw new VolumeException(VolumeErrorKind.Unsupported, $"{path}: volume format version {version} is not supported; this CryptStack reads version {FormatConstants.FormatVersion} (a newer CryptStack created it?)");
             byte[] volumeId = Base64(root.GetProperty("volumeId"), "volumeId", FormatConstants.VolumeIdSize, FormatConstants.VolumeIdSize);
             CipherSuite suite = ReadSuite(root.GetProperty("cipherSuite"));
             List<string> features = ReadFeatures(root.GetProperty("features"));
@@ -215,7 +215,7 @@ public static class VolumeConfigCodec
                 String(element.GetProperty("keyWrap"), "cipherSuite.keyWrap"),
                 String(element.GetProperty("keyDerivation"), "cipherSuite.keyDerivation"));
             if (suite != CipherSuite.V1)
-                throw new VolumeException($"{path}: cipher suite {suite.Content}/{suite.Names}/{suite.KeyWrap}/{suite.KeyDerivation} is not supported; this CryptStack supports {CipherSuite.V1.Content}/{CipherSuite.V1.Names}/{CipherSuite.V1.KeyWrap}/{CipherSuite.V1.KeyDerivation}");
+                throw new VolumeException(VolumeErrorKind.Unsupported, $"{path}: cipher suite {suite.Content}/{suite.Names}/{suite.KeyWrap}/{suite.KeyDerivation} is not supported; this CryptStack supports {CipherSuite.V1.Content}/{CipherSuite.V1.Names}/{CipherSuite.V1.KeyWrap}/{CipherSuite.V1.KeyDerivation}");
             return suite;
         }
 
@@ -228,7 +228,7 @@ public static class VolumeConfigCodec
             {
                 string feature = String(item, $"features[{index++}]");
                 if (!FormatConstants.KnownFeatures.Contains(feature))
-                    throw new VolumeException($"{path}: the volume uses feature '{feature}', which this CryptStack does not support; use a newer CryptStack");
+                    throw new VolumeException(VolumeErrorKind.Unsupported, $"{path}: the volume uses feature '{feature}', which this CryptStack does not support; use a newer CryptStack");
                 if (features.Contains(feature)) throw Malformed(path, $"feature '{feature}' is listed twice");
                 features.Add(feature);
             }

@@ -28,13 +28,13 @@ public sealed class VolumeSecret : IDisposable
 
     public static VolumeSecret Passphrase(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.IsEmpty) throw new VolumeException("passphrase is empty");
+        if (utf8.IsEmpty) throw new VolumeException(VolumeErrorKind.InvalidSecret, "passphrase is empty");
         return new VolumeSecret(KeyslotKind.Passphrase, new SecretKey(utf8));
     }
 
     public static VolumeSecret Passphrase(ReadOnlySpan<char> passphrase)
     {
-        if (passphrase.IsEmpty) throw new VolumeException("passphrase is empty");
+        if (passphrase.IsEmpty) throw new VolumeException(VolumeErrorKind.InvalidSecret, "passphrase is empty");
         var bytes = new SecretKey(Encoding.UTF8.GetByteCount(passphrase));
         Encoding.UTF8.GetBytes(passphrase, bytes.WritableSpan);
         return new VolumeSecret(KeyslotKind.Passphrase, bytes);
@@ -53,9 +53,9 @@ public sealed class VolumeSecret : IDisposable
     public static VolumeSecret KeyFile(ReadOnlySpan<byte> content)
     {
         if (content.Length < MinKeyFileBytes)
-            throw new VolumeException($"key file is {content.Length} bytes; at least {MinKeyFileBytes} are required");
+            throw new VolumeException(VolumeErrorKind.InvalidSecret, $"key file is {content.Length} bytes; at least {MinKeyFileBytes} are required");
         if (content.Length > MaxKeyFileBytes)
-            throw new VolumeException($"key file is {content.Length} bytes; at most {MaxKeyFileBytes} are allowed");
+            throw new VolumeException(VolumeErrorKind.InvalidSecret, $"key file is {content.Length} bytes; at most {MaxKeyFileBytes} are allowed");
         return new VolumeSecret(KeyslotKind.KeyFile, new SecretKey(content));
     }
 
