@@ -35,7 +35,8 @@ internal static class MirrorCommand
                 MountPoint = target,
                 Options = parsed.Mount,
                 NotifyParent = notify,
-                PidFile = result.GetValue(options.PidFile),
+                PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),
+                LogFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.LogFile)),
                 Idle = parsed.Idle,
                 CreateFileSystem = loggers => new StackFileSystem(source, StackTransforms.Identity, parsed.Stack, loggers.CreateLogger("mirror")),
             };

@@ -44,7 +44,8 @@ internal static class MountCommand
                 MountPoint = target,
                 Options = parsed.Mount with { Subtype = "cryptstack" },
                 NotifyParent = notify,
-                PidFile = result.GetValue(options.PidFile),
+                PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),
+                LogFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.LogFile)),
                 Idle = parsed.Idle,
                 CreateFileSystem = loggers =>
                 {

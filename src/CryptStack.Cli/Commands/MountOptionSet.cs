@@ -15,6 +15,7 @@ internal sealed class MountOptionSet
         AllowMultipleArgumentsPerToken = false,
     };
     public Option<string?> PidFile { get; } = new("--pid-file") { Description = "Write the daemon's process id to this file while mounted" };
+    public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the daemon's log to this file" };
     public Option<string?> Idle { get; } = new("--idle") { Description = "Unmount after this long without use (e.g. 30s, 10m, 2h)" };
     public Option<bool> Debug { get; } = new("--debug") { Description = "Debug logging" };
     public Option<bool> NotifyReady { get; } = new(Daemon.DaemonLauncher.NotifyReadyOption) { Hidden = true };
@@ -24,6 +25,7 @@ internal sealed class MountOptionSet
         command.Options.Add(Foreground);
         command.Options.Add(Options);
         command.Options.Add(PidFile);
+        command.Options.Add(LogFile);
         command.Options.Add(Idle);
         command.Options.Add(Debug);
         command.Options.Add(NotifyReady);
@@ -66,6 +68,8 @@ internal sealed class MountOptionSet
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s >= 0
             ? s
             : throw new CliException(ExitCodes.Usage, $"-o {key}= needs a number of seconds, not '{value}'");
+
+    public static string? AbsoluteOrNull(string? path) => path == null ? null : Path.GetFullPath(path);
 
     public static TimeSpan? ParseDuration(string? text)
     {

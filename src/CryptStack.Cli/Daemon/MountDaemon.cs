@@ -33,6 +33,7 @@ internal static class MountDaemon
             });
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
+        if (job.LogFile != null) builder.Logging.AddProvider(new FileLoggerProvider(job.LogFile));
         builder.Logging.SetMinimumLevel(debug ? LogLevel.Debug : LogLevel.Information);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -15,6 +15,8 @@ internal sealed class MountJob
     public Action? Cleanup { get; init; }
     public bool NotifyParent { get; init; }
     public string? PidFile { get; init; }
+    /// <summary>Also append log lines to this file.</summary>
+    public string? LogFile { get; init; }
     /// <summary>Unmount after this long without file activity.</summary>
     public TimeSpan? Idle { get; init; }
 }

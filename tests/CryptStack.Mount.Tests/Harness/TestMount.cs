@@ -14,6 +14,9 @@ public sealed class TestMount : IDisposable
     public string MountPoint { get; }
     public string PidFile { get; }
     public int DaemonPid { get; private set; }
+    /// <summary>Where the daemon appends its log (--log-file).</summary>
+    public string LogFile { get; }
+    private Func<TestMount, string[]>? _args;
 
     private TestMount(string root)
     {
@@ -21,6 +24,7 @@ public sealed class TestMount : IDisposable
         Backing = Path.Combine(root, "backing");
         MountPoint = Path.Combine(root, "mnt");
         PidFile = Path.Combine(root, "daemon.pid");
+        LogFile = Path.Combine(root, "daemon.log");
         Directory.CreateDirectory(Backing);
         Directory.CreateDirectory(MountPoint);
     }
@@ -38,14 +42,11 @@ public sealed class TestMount : IDisposable
     /// <summary>Mounts with a custom command line built from the mount's paths.</summary>
     public static TestMount Start(Func<TestMount, string[]> args, string? stdin = null, Action<TestMount>? prepare = null)
     {
-        var m = new TestMount(NewScratchDirectory());
+        var m = new TestMount(NewScratchDirectory()) { _args = args };
         try
         {
             prepare?.Invoke(m);
-            var r = Cli.Run([.. args(m), "--pid-file", m.PidFile], stdin);
-            if (r.ExitCode != 0)
-                throw new InvalidOperationException($"mount failed ({r.ExitCode}): {r.StdErr}{r.StdOut}");
-            m.DaemonPid = int.Parse(File.ReadAllText(m.PidFile).Trim());
+            m.MountAgain(stdin);
             return m;
         }
         catch
@@ -54,6 +55,17 @@ public sealed class TestMount : IDisposable
             throw;
         }
     }
+
+    /// <summary>Mounts the same backing directory again with the same command line (after <see cref="Unmount"/>).</summary>
+    public void MountAgain(string? stdin = null)
+    {
+        var r = Cli.Run([.. _args!(this), "--pid-file", PidFile, "--log-file", LogFile], stdin);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException($"mount failed ({r.ExitCode}): {r.StdErr}{r.StdOut}");
+        DaemonPid = int.Parse(File.ReadAllText(PidFile).Trim());
+    }
+
+    public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 
     public string P(string relative) => Path.Combine(MountPoint, relative);
     public string B(string relative) => Path.Combine(Backing, relative);
