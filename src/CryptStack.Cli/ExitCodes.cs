@@ -1,3 +1,5 @@
+using CryptStack.Volume;
+
 namespace CryptStack.Cli;
 
 /// <summary>Process exit codes; each failure a script may want to tell apart has its own (docs/cli.md).</summary>
@@ -15,6 +17,24 @@ public static class ExitCodes
     public const int MountFailed = 16;
     public const int NotMounted = 17;
     public const int Refused = 18;
+    public const int Unsupported = 19;
+    public const int InvalidSecret = 20;
+    public const int SecretUnavailable = 21;
+    public const int CipherDirNotEmpty = 22;
+
+    /// <summary>The exit code for a failure of the volume library.</summary>
+    public static int For(VolumeErrorKind kind) => kind switch
+    {
+        VolumeErrorKind.WrongSecret => WrongSecret,
+        VolumeErrorKind.NotAVolume => NotAVolume,
+        VolumeErrorKind.CorruptConfig => CorruptConfig,
+        VolumeErrorKind.Unsupported => Unsupported,
+        VolumeErrorKind.InvalidSecret => InvalidSecret,
+        VolumeErrorKind.Refused => Refused,
+        VolumeErrorKind.InvalidArgument => Usage,
+        VolumeErrorKind.DirectoryNotEmpty => CipherDirNotEmpty,
+        _ => Error,
+    };
 }
 
 /// <summary>A failure the user can act on, with the exit code that reports it.</summary>

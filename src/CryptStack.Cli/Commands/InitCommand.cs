@@ -1,0 +1,47 @@
+using System.CommandLine;
+using CryptStack.Cli.Secrets;
+using CryptStack.Volume;
+
+namespace CryptStack.Cli.Commands;
+
+/// <summary>`cryptstack init`: a new volume in an empty directory, and its recovery key, shown once.</summary>
+internal static class InitCommand
+{
+    public static Command Create()
+    {
+        var cipherDir = VolumeCommandSupport.CipherDirArgument();
+        var secret = SecretOptions.ForNewSecret(allowKeyFile: true);
+        var kdf = new KdfOptionSet();
+        var command = new Command("init", "Create a volume in an empty (or new) directory; prints its recovery key once") { cipherDir };
+        secret.AddTo(command);
+        kdf.AddTo(command);
+        command.SetAction(result =>
+        {
+            string dir = VolumeCommandSupport.FullPath(result, cipherDir);
+            KdfOptions kdfOptions = kdf.Parse(result);
+            // Checked before asking for a passphrase; CryptVolume.Create checks again.
+            if (File.Exists(dir))
+                throw new CliException(ExitCodes.Usage, $"{dir}: is a file, not a directory");
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                throw new CliException(ExitCodes.CipherDirNotEmpty, $"{dir}: directory is not empty; create a volume in an empty directory");
+
+            using VolumeSecret first = secret.ReadNew(result);
+            Directory.CreateDirectory(dir);
+            CreatedVolume created = CryptVolume.Create(dir, first, kdfOptions);
+            using UnlockedVolume volume = created.Volume;
+            string firstKind = first.Kind == KeyslotKind.KeyFile ? "key file" : "passphrase";
+            Console.Out.WriteLine($"Created a CryptStack volume in {dir}");
+            Console.Out.WriteLine($"  slot 0: {firstKind}");
+            Console.Out.WriteLine("  slot 1: recovery key");
+            Console.Out.WriteLine();
+            Console.Out.WriteLine("Recovery key (shown only this once):");
+            Console.Out.WriteLine();
+            Console.Out.WriteLine($"    {created.RecoveryKey}");
+            Console.Out.WriteLine();
+            Console.Out.WriteLine("Write it down or keep it in a password manager, away from this volume. It opens the volume");
+            Console.Out.WriteLine($"if the {firstKind} is lost (`cryptstack recover {dir}`), and anyone who has it can read the files.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Globalization;
+using CryptStack.Cli.Secrets;
+using CryptStack.Volume;
+
+namespace CryptStack.Cli.Commands;
+
+/// <summary>What the volume commands (init, passwd, key, recover, info) share.</summary>
+internal static class VolumeCommandSupport
+{
+    public static Argument<string> CipherDirArgument() => new("CIPHERDIR") { Description = "The volume's ciphertext directory" };
+
+    public static string FullPath(ParseResult result, Argument<string> argument) => Path.GetFullPath(result.GetRequiredValue(argument));
+
+    /// <summary>
+    /// Reads the config without a secret first, so "not a volume" or a damaged config is reported
+    /// before anyone is asked for a passphrase; then reads the secret and opens the volume.
+    /// </summary>
+    public static UnlockedVolume Unlock(string cipherDir, SecretOptions secretOptions, ParseResult result)
+    {
+        CryptVolume.ReadInfo(cipherDir);
+        using VolumeSecret secret = secretOptions.ReadExisting(result);
+        return CryptVolume.Open(cipherDir, secret);
+    }
+
+    /// <summary>The slot table of `key list` and `info`: ids, kinds, KDF and creation time, never salts or wrapped keys.</summary>
+    public static void WriteSlots(TextWriter output, IReadOnlyList<KeyslotInfo> slots, int? unlockedSlot = null)
+    {
+        var rows = new List<string[]> { new[] { "SLOT", "KIND", "KDF", "PARAMETERS", "CREATED" } };
+        foreach (KeyslotInfo slot in slots)
+        {
+            string parameters = slot.KdfParameters.Count == 0
+                ? "-"
+                : string.Join(" ", slot.KdfParameters.Select(p => $"{p.Key}={p.Value.ToString(CultureInfo.InvariantCulture)}"));
+            string id = slot.Id.ToString(CultureInfo.InvariantCulture) + (slot.Id == unlockedSlot ? "*" : "");
+            rows.Add([id, FormatConstants.KindName(slot.Kind), slot.Kdf, parameters, slot.CreatedUtc]);
+        }
+        int[] widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (string[] row in rows)
+            output.WriteLine(string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
+    }
+}
