@@ -1,5 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Security.Cryptography;
+using CryptStack.Crypto;
+using CryptStack.Crypto.Content;
 using CryptStack.Crypto.Names;
 using CryptStack.Volume;
 
@@ -54,12 +57,34 @@ public class SampleVolumeTests
         using LinkTargetCodec links = LinkTargetCodec.FromKeys(volume.Keys);
 
         var root = ListDirectory(VolumeDir, isRoot: true, names);
-        Assert.Equal([LongDirectoryName, "INSECURE SAMPLE link"], root.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([LongDirectoryName, "INSECURE SAMPLE file.txt", "INSECURE SAMPLE link"], root.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("INSECURE SAMPLE target", Encoding.UTF8.GetString(links.Decrypt(new FileInfo(root["INSECURE SAMPLE link"]).LinkTarget!)));
 
         var inner = ListDirectory(root[LongDirectoryName], isRoot: false, names);
         Assert.Equal(["link to parent"], inner.Keys);
         Assert.Equal("../INSECURE SAMPLE link", Encoding.UTF8.GetString(links.Decrypt(new FileInfo(inner["link to parent"]).LinkTarget!)));
+    }
+
+    /// <summary>
+    /// The sample file was written through a real `cryptstack mount` of this volume: its content decrypts
+    /// offline, with the library alone, as a restore from a ciphertext backup would do it.
+    /// </summary>
+    [Fact]
+    public void Sample_volume_file_content_decrypts_offline()
+    {
+        using VolumeSecret passphrase = SamplePassphrase();
+        using UnlockedVolume volume = CryptVolume.Open(VolumeDir, passphrase);
+        using NameCodec names = NameCodec.FromKeys(volume.Keys);
+        using SecretKey headerKey = volume.Keys.DeriveContentHeaderKey();
+        var root = ListDirectory(VolumeDir, isRoot: true, names);
+
+        using var store = FileStore.Open(root["INSECURE SAMPLE file.txt"], FileMode.Open, FileAccess.Read);
+        using var file = ContentFile.Open(store, headerKey);
+        var plain = new byte[file.PlainLength];
+        Assert.Equal(plain.Length, file.Read(plain, 0));
+        Assert.Equal(9598, plain.Length);
+        Assert.StartsWith("INSECURE SAMPLE file content.\n", Encoding.UTF8.GetString(plain));
+        Assert.Equal("6fd98ea748c656705f59280a6718937febe51c4cd4add86dc162874b57a91582", Convert.ToHexStringLower(SHA256.HashData(plain)));
     }
 
     [Fact]
