@@ -33,13 +33,7 @@ internal static class InitCommand
             Console.Out.WriteLine($"Created a CryptStack volume in {dir}");
             Console.Out.WriteLine($"  slot 0: {firstKind}");
             Console.Out.WriteLine("  slot 1: recovery key");
-            Console.Out.WriteLine();
-            Console.Out.WriteLine("Recovery key (shown only this once):");
-            Console.Out.WriteLine();
-            Console.Out.WriteLine($"    {created.RecoveryKey}");
-            Console.Out.WriteLine();
-            Console.Out.WriteLine("Write it down or keep it in a password manager, away from this volume. It opens the volume");
-            Console.Out.WriteLine($"if the {firstKind} is lost (`cryptstack recover {dir}`), and anyone who has it can read the files.");
+            VolumeCommandSupport.WriteRecoveryKey(Console.Out, created.RecoveryKey, $"if the {firstKind} is lost (`cryptstack recover {dir}`)");
             return ExitCodes.Ok;
         });
         return command;

@@ -77,12 +77,7 @@ internal static class KeyCommand
             {
                 (int id, string key) = volume.AddRecoverySlot();
                 Console.Out.WriteLine($"Added slot {id}: recovery key");
-                Console.Out.WriteLine();
-                Console.Out.WriteLine("Recovery key (shown only this once):");
-                Console.Out.WriteLine();
-                Console.Out.WriteLine($"    {key}");
-                Console.Out.WriteLine();
-                Console.Out.WriteLine("Store it away from this volume; anyone who has it can read the files.");
+                VolumeCommandSupport.WriteRecoveryKey(Console.Out, key, $"when other secrets are lost (`cryptstack recover {dir}`)");
                 return ExitCodes.Ok;
             }
             using VolumeSecret newSecret = generatePath != null ? GenerateKeyFile(generatePath) : secret.ReadNew(result);

@@ -23,6 +23,18 @@ internal static class VolumeCommandSupport
         return CryptVolume.Open(cipherDir, secret);
     }
 
+    /// <summary>The one time a recovery key is shown: indented on a line of its own, with what it is for.</summary>
+    public static void WriteRecoveryKey(TextWriter output, string recoveryKey, string purpose)
+    {
+        output.WriteLine();
+        output.WriteLine("Recovery key (shown only this once):");
+        output.WriteLine();
+        output.WriteLine($"    {recoveryKey}");
+        output.WriteLine();
+        output.WriteLine("Write it down or keep it in a password manager, away from this volume. It opens the volume");
+        output.WriteLine($"{purpose}, and anyone who has it can read the files.");
+    }
+
     /// <summary>The slot table of `key list` and `info`: ids, kinds, KDF and creation time, never salts or wrapped keys.</summary>
     public static void WriteSlots(TextWriter output, IReadOnlyList<KeyslotInfo> slots, int? unlockedSlot = null)
     {
