@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CryptStack.Cli.Daemon;
+using CryptStack.Cli.Secrets;
 using CryptStack.Encryption;
 using CryptStack.Stack;
 using CryptStack.Volume;
@@ -14,13 +15,13 @@ internal static class MountCommand
     {
         var cipherDir = new Argument<string>("CIPHERDIR") { Description = "The volume's ciphertext directory" };
         var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "Empty directory to mount the plaintext view on" };
-        var passFile = new Option<string?>("--passfile") { Description = "Read the passphrase from the first line of this file" };
-        var keyFile = new Option<string?>("--keyfile") { Description = "Unlock with this key file" };
+        var secrets = SecretOptions.ForOpening();
         var options = new MountOptionSet();
         var command = new Command("mount", "Mount an encrypted volume: plaintext at MOUNTPOINT, ciphertext in CIPHERDIR")
         {
-            cipherDir, mountPoint, passFile, keyFile,
+            cipherDir, mountPoint,
         };
+        secrets.AddTo(command);
         options.AddTo(command);
         command.SetAction(result =>
         {
@@ -32,12 +33,16 @@ internal static class MountCommand
                 throw new CliException(ExitCodes.NotAVolume, $"{source}: not a CryptStack volume (no {Path.GetFileName(CryptVolume.ConfigPathFor(source))}); create one with `cryptstack init`");
             if (!notify) MountPoints.CheckUsable(target, parsed.AllowNonEmpty);
             if (!result.GetValue(options.Foreground))
-                return DaemonLauncher.Start(Environment.GetCommandLineArgs()[1..], []);
+            {
+                // The secret is read here (a prompt needs our terminal) and piped to the daemon.
+                using SecretInput input = secrets.ReadExistingInput(result);
+                return DaemonLauncher.Start([.. Environment.GetCommandLineArgs()[1..], .. input.DaemonArguments], input.Bytes);
+            }
 
             // Unlock before mounting: a wrong secret fails here, while the caller still waits on us.
             UnlockedVolume volume;
-            using (var secret = ReadSecret(result.GetValue(passFile), result.GetValue(keyFile)))
-                volume = OpenVolume(source, secret);
+            using (VolumeSecret secret = secrets.ReadExisting(result))
+                volume = CryptVolume.Open(source, secret);
             EncryptionLayer? layer = null;
             var job = new MountJob
             {
@@ -61,38 +66,5 @@ internal static class MountCommand
             return MountDaemon.Run(job, result.GetValue(options.Debug));
         });
         return command;
-    }
-
-    private static VolumeSecret ReadSecret(string? passFile, string? keyFile)
-    {
-        if (passFile != null && keyFile != null)
-            throw new CliException(ExitCodes.Usage, "give either --passfile or --keyfile, not both");
-        if (keyFile != null) return VolumeSecret.KeyFile(ReadFile(keyFile));
-        if (passFile != null) return VolumeSecret.PassphraseFromFile(ReadFile(passFile));
-        throw new CliException(ExitCodes.Usage, "no secret given: use --passfile FILE or --keyfile FILE");
-    }
-
-    private static byte[] ReadFile(string path)
-    {
-        try { return File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException(ExitCodes.Usage, $"{path}: cannot read ({e.Message})");
-        }
-    }
-
-    internal static UnlockedVolume OpenVolume(string cipherDir, VolumeSecret secret)
-    {
-        try { return CryptVolume.Open(cipherDir, secret); }
-        catch (VolumeException e)
-        {
-            throw new CliException(e.Kind switch
-            {
-                VolumeErrorKind.WrongSecret or VolumeErrorKind.InvalidSecret => ExitCodes.WrongSecret,
-                VolumeErrorKind.NotAVolume => ExitCodes.NotAVolume,
-                VolumeErrorKind.CorruptConfig or VolumeErrorKind.Unsupported => ExitCodes.CorruptConfig,
-                _ => ExitCodes.Error,
-            }, e.Message);
-        }
     }
 }
