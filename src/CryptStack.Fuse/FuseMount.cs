@@ -12,6 +12,12 @@ namespace CryptStack.Fuse;
 /// </summary>
 public sealed unsafe class FuseMount : IDisposable
 {
+    /// <summary>
+    /// Prefix of the names libfuse gives unlinked files that are still open, until their last
+    /// close. A filesystem leaves them out of directory listings.
+    /// </summary>
+    public const string FuseHiddenPrefix = ".fuse_hidden";
+
     /// <summary>Where callback exceptions are reported (operation name, exception).</summary>
     public static Action<string, Exception>? CallbackFailed { get; set; }
 
@@ -109,10 +115,13 @@ public sealed unsafe class FuseMount : IDisposable
     internal void Configure(FuseConnInfo* conn, FuseConfig* cfg)
     {
         cfg->UseIno = 1;
-        // Unlinked open files are removed at once; later ops on them arrive with a NULL path
-        // and are served through the file handle. The default would rename them to
-        // .fuse_hiddenXXX inside the backing directory.
-        cfg->HardRemove = 1;
+        // No hard_remove: an unlinked open file is renamed to .fuse_hiddenXXX until its last
+        // close. With hard_remove libfuse forgets the node at unlink, and fstat(2) on the open
+        // file fails with ESTALE: the kernel sends GETATTR for fstat without the file handle
+        // (fuse_getattr passes no file), so libfuse needs a path it no longer has.
+        // FuseHiddenPrefix names are left out of listings by the filesystem.
+        cfg->HardRemove = 0;
+        // Ops that carry a file handle may still arrive without a path.
         cfg->NullPathOk = 1;
         cfg->AttrTimeout = _options.AttrTimeout;
         cfg->EntryTimeout = _options.EntryTimeout;

@@ -2,10 +2,26 @@ using CryptStack.Fuse.Interop;
 
 namespace CryptStack.Fuse;
 
-/// <summary>Who made the request being served on this thread (fuse_get_context).</summary>
+/// <summary>Who made the request being served on this thread (fuse_get_context), and what it may ask of the kernel.</summary>
 public static unsafe class FuseRequest
 {
     public static uint CallerUid => LibFuse.GetContext()->Uid;
     public static uint CallerGid => LibFuse.GetContext()->Gid;
     public static int CallerPid => LibFuse.GetContext()->Pid;
+
+    /// <summary>
+    /// Makes the kernel drop its cached attributes and pages of the inode it knows under
+    /// <paramref name="path"/> (fuse_invalidate_path); 0, or -ENOENT if it holds none.
+    /// Only for paths other than the one the current request is about: invalidating the pages
+    /// of an inode whose request is in flight can deadlock on its page locks.
+    /// </summary>
+    public static int InvalidatePath(ReadOnlySpan<byte> path)
+    {
+        nint fuse = LibFuse.GetContext()->Fuse;
+        if (fuse == 0) return -Errno.EINVAL;
+        Span<byte> z = path.Length < 1024 ? stackalloc byte[path.Length + 1] : new byte[path.Length + 1];
+        path.CopyTo(z);
+        z[path.Length] = 0;
+        fixed (byte* p = z) return LibFuse.InvalidatePath(fuse, p);
+    }
 }

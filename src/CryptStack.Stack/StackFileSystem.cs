@@ -19,6 +19,8 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
     {
         public readonly int Fd = fd;
         public readonly IFileContent Content = content;
+        /// <summary>Written since the last flush: other names of a hard-linked file must then be refreshed.</summary>
+        public bool Written;
     }
 
     private sealed class OpenDirectory(int fd, object? state)
@@ -34,6 +36,7 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
     private readonly DirectoryResolver _dirs;
     private readonly HandleTable<OpenFile> _files = new();
     private readonly HandleTable<OpenDirectory> _openDirs = new();
+    private readonly HardLinkNames _links = new();
     private readonly ILogger _log;
     private readonly bool _asRoot;
 
@@ -183,11 +186,14 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 rc = Native.FStatAt(parent.Fd, n, out lower);
             if (rc < 0) return rc;
             CopyUp(lower, ref stat, parent.Fd, name.Name);
+            _links.Seen(lower, path);
         }
         return 0;
     }
 
-    public int Chmod(ReadOnlySpan<byte> path, uint mode, FileInfoRef fi)
+    public int Chmod(ReadOnlySpan<byte> path, uint mode, FileInfoRef fi) => AfterChange(ChmodCore(path, mode, fi), path, fi);
+
+    private int ChmodCore(ReadOnlySpan<byte> path, uint mode, FileInfoRef fi)
     {
         if (!fi.IsNull && _files.Get(fi.Value.FileHandle) is { } file) return Native.FChmod(file.Fd, mode);
         if (IsRoot(path)) return Native.FChmod(_rootFd, mode);
@@ -198,7 +204,9 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             return Native.FChmodAtNoFollow(parent.Fd, n, mode);
     }
 
-    public int Chown(ReadOnlySpan<byte> path, uint uid, uint gid, FileInfoRef fi)
+    public int Chown(ReadOnlySpan<byte> path, uint uid, uint gid, FileInfoRef fi) => AfterChange(ChownCore(path, uid, gid, fi), path, fi);
+
+    private int ChownCore(ReadOnlySpan<byte> path, uint uid, uint gid, FileInfoRef fi)
     {
         if (!fi.IsNull && _files.Get(fi.Value.FileHandle) is { } file) return Native.FChown(file.Fd, uid, gid);
         if (IsRoot(path)) return Native.FChown(_rootFd, uid, gid);
@@ -209,7 +217,10 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             return Native.FChownAt(parent.Fd, n, uid, gid, Native.AT_SYMLINK_NOFOLLOW);
     }
 
-    public int UpdateTimestamps(ReadOnlySpan<byte> path, ref TimeSpec atime, ref TimeSpec mtime, FileInfoRef fi)
+    public int UpdateTimestamps(ReadOnlySpan<byte> path, ref TimeSpec atime, ref TimeSpec mtime, FileInfoRef fi) =>
+        AfterChange(UpdateTimestampsCore(path, ref atime, ref mtime, fi), path, fi);
+
+    private int UpdateTimestampsCore(ReadOnlySpan<byte> path, ref TimeSpec atime, ref TimeSpec mtime, FileInfoRef fi)
     {
         TimeSpec* times = stackalloc TimeSpec[2];
         times[0] = atime;
@@ -221,6 +232,30 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         using (parent)
         fixed (byte* n = NativeString.Z(name.Name))
             return Native.UtimensAt(parent.Fd, n, times, Native.AT_SYMLINK_NOFOLLOW);
+    }
+
+    /// <summary>After a successful change to a hard-linked file, refresh what the kernel shows under its other names.</summary>
+    private int AfterChange(int rc, ReadOnlySpan<byte> path, FileInfoRef fi)
+    {
+        if (rc < 0 || _links.IsEmpty) return rc;
+        Stat lower;
+        if (!fi.IsNull && _files.Get(fi.Value.FileHandle) is { } file)
+        {
+            if (Native.FStat(file.Fd, out lower) < 0) return rc;
+        }
+        else if (IsRoot(path) || StatEntry(path, out lower) < 0) return rc;
+        _links.InvalidateOthers(lower, path);
+        return rc;
+    }
+
+    private int StatEntry(ReadOnlySpan<byte> path, out Stat lower)
+    {
+        lower = default;
+        int rc = ResolveParent(path, out var parent, out var name);
+        if (rc < 0) return rc;
+        using (parent)
+        fixed (byte* n = NativeString.Z(name.Name))
+            return Native.FStatAt(parent.Fd, n, out lower);
     }
 
     public int Access(ReadOnlySpan<byte> path, int mode)
@@ -279,9 +314,18 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         using (parent)
         fixed (byte* n = NativeString.Z(name.Name))
         {
+            Stat before = default;
+            bool linked = !_links.IsEmpty && Native.FStatAt(parent.Fd, n, out before) == 0 && before.NLink > 1;
             rc = Native.UnlinkAt(parent.Fd, n, 0);
             if (rc < 0) return rc;
             _names.Removed(parent.Fd, name);
+            if (linked)
+            {
+                // The file lost a name: its other names show one link less.
+                before.NLink--;
+                _links.Forget(before, path);
+                _links.InvalidateOthers(before, path);
+            }
             return 0;
         }
     }
@@ -364,9 +408,14 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             fixed (byte* o = NativeString.Z(oldName.Name))
             fixed (byte* nn = NativeString.Z(newName.Name))
             {
+                Stat source = default, target = default;
+                bool track = !_links.IsEmpty;
+                bool sourceKnown = track && Native.FStatAt(oldParent.Fd, o, out source) == 0;
+                bool targetKnown = track && Native.FStatAt(newParent.Fd, nn, out target) == 0;
                 rc = Native.RenameAt2(oldParent.Fd, o, newParent.Fd, nn, flags);
                 if (rc < 0) return rc;
                 _names.Renamed(oldParent.Fd, oldName, newParent.Fd, newName, flags);
+                if (track) RenamedLinks(path, newPath, flags, sourceKnown, source, targetKnown, target);
             }
         }
         if (!_names.IsIdentity)
@@ -375,6 +424,30 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             _dirs.Invalidate(newPath);
         }
         return 0;
+    }
+
+    /// <summary>Keeps the names of hard-linked files right across a rename (see <see cref="HardLinkNames"/>).</summary>
+    private void RenamedLinks(ReadOnlySpan<byte> path, ReadOnlySpan<byte> newPath, uint flags,
+        bool sourceKnown, Stat source, bool targetKnown, Stat target)
+    {
+        bool exchange = (flags & Native.RENAME_EXCHANGE) != 0;
+        if ((sourceKnown && Native.IsDirectory(source.Mode)) || (exchange && targetKnown && Native.IsDirectory(target.Mode)))
+            _links.DirectoryMoved(path, newPath, exchange);
+        if (sourceKnown && Native.IsRegular(source.Mode) && source.NLink > 1)
+        {
+            _links.Forget(source, path);
+            _links.Seen(source, newPath);
+        }
+        if (!targetKnown || !Native.IsRegular(target.Mode) || target.NLink < 2) return;
+        _links.Forget(target, newPath);
+        if (exchange)
+        {
+            _links.Seen(target, path);
+            return;
+        }
+        // The replaced file lost a name: its other names show one link less.
+        target.NLink--;
+        _links.InvalidateOthers(target, newPath);
     }
 
     public int Link(ReadOnlySpan<byte> path, ReadOnlySpan<byte> newPath)
@@ -392,6 +465,13 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 rc = Native.LinkAt(oldParent.Fd, o, newParent.Fd, nn);
                 if (rc < 0) return rc;
                 _names.Created(newParent.Fd, newName, isDirectory: false);
+                if (Native.FStatAt(newParent.Fd, nn, out var linked) == 0)
+                {
+                    _links.Seen(linked, path);
+                    _links.Seen(linked, newPath);
+                    // The kernel refreshes only the new name's inode; the old name's would show one link less.
+                    _links.InvalidateOthers(linked, newPath);
+                }
                 return 0;
             }
         }
@@ -399,7 +479,7 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
 
     // ---- files ------------------------------------------------------------------------------
 
-    private int AddOpenFile(int fd, ReadOnlySpan<byte> upperPath, in LowerName lowerName, ref FuseFileInfo fi)
+    private int AddOpenFile(int fd, ReadOnlySpan<byte> upperPath, in LowerName lowerName, ref FuseFileInfo fi, bool truncate)
     {
         IFileContent content;
         try
@@ -411,7 +491,20 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             Native.Close(fd);
             return -e.Errno;
         }
-        fi.FileHandle = _files.Add(new OpenFile(fd, content));
+        if (truncate)
+        {
+            // libfuse asks for atomic O_TRUNC, so the kernel leaves truncating to us; transforms
+            // strip O_TRUNC from the backing open (a header may have to survive), so the
+            // content does it, in its own terms.
+            int trc = content.SetLength(0);
+            if (trc < 0)
+            {
+                content.Dispose();
+                Native.Close(fd);
+                return trc;
+            }
+        }
+        fi.FileHandle = _files.Add(new OpenFile(fd, content) { Written = truncate });
         Interlocked.Increment(ref _openFiles);
         Interlocked.Increment(ref _activity);
         return 0;
@@ -426,7 +519,7 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         fixed (byte* n = NativeString.Z(name.Name))
             fd = Native.OpenAt(parent.Fd, n, _content.LowerOpenFlags(fi.Flags) | Native.O_NOFOLLOW);
         if (fd < 0) return fd;
-        return AddOpenFile(fd, path, name, ref fi);
+        return AddOpenFile(fd, path, name, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
     }
 
     public int Create(ReadOnlySpan<byte> path, uint mode, ref FuseFileInfo fi)
@@ -443,7 +536,8 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             ApplyCallerOwnership(fd);
             _names.Created(parent.Fd, name, isDirectory: false);
         }
-        return AddOpenFile(fd, path, name, ref fi);
+        // Without O_EXCL, create may open a file that already exists: O_TRUNC applies to it.
+        return AddOpenFile(fd, path, name, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
     }
 
     public int Read(ReadOnlySpan<byte> path, Span<byte> buffer, long offset, ref FuseFileInfo fi)
@@ -455,10 +549,14 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
     public int Write(ReadOnlySpan<byte> path, ReadOnlySpan<byte> buffer, long offset, ref FuseFileInfo fi)
     {
         var file = _files.Get(fi.FileHandle);
-        return file == null ? -Errno.EBADF : file.Content.Write(buffer, offset);
+        if (file == null) return -Errno.EBADF;
+        file.Written = true;
+        return file.Content.Write(buffer, offset);
     }
 
-    public int Truncate(ReadOnlySpan<byte> path, long length, FileInfoRef fi)
+    public int Truncate(ReadOnlySpan<byte> path, long length, FileInfoRef fi) => AfterChange(TruncateCore(path, length, fi), path, fi);
+
+    private int TruncateCore(ReadOnlySpan<byte> path, long length, FileInfoRef fi)
     {
         if (length < 0) return -Errno.EINVAL;
         if (!fi.IsNull && _files.Get(fi.Value.FileHandle) is { } file) return file.Content.SetLength(length);
@@ -481,7 +579,9 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
     public int FAllocate(ReadOnlySpan<byte> path, int mode, long offset, long length, ref FuseFileInfo fi)
     {
         var file = _files.Get(fi.FileHandle);
-        return file == null ? -Errno.EBADF : file.Content.Allocate(mode, offset, length);
+        if (file == null) return -Errno.EBADF;
+        file.Written = true;
+        return file.Content.Allocate(mode, offset, length);
     }
 
     public long LSeek(ReadOnlySpan<byte> path, long offset, int whence, ref FuseFileInfo fi)
@@ -490,7 +590,15 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         return file == null ? -Errno.EBADF : file.Content.Seek(offset, whence);
     }
 
-    public int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi) => 0;
+    public int Flush(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
+    {
+        // close(2) of a written hard-linked file: its other names must show the new size and data.
+        var file = _files.Get(fi.FileHandle);
+        if (file == null || !file.Written || _links.IsEmpty) return 0;
+        file.Written = false;
+        if (Native.FStat(file.Fd, out var lower) == 0 && lower.NLink > 1) _links.InvalidateOthers(lower, path);
+        return 0;
+    }
 
     public int Release(ReadOnlySpan<byte> path, ref FuseFileInfo fi)
     {
@@ -550,12 +658,13 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 bool full;
                 if (_names.IsIdentity || IsDotOrDotDot(lowerName))
                 {
+                    if (IsFuseHidden(lowerName)) continue;
                     full = filler.Add(lowerName, st, false);
                 }
                 else
                 {
                     byte[]? upper = _names.Decode(dir.State, dir.Fd, lowerName);
-                    if (upper == null) continue;
+                    if (upper == null || IsFuseHidden(upper)) continue;
                     full = filler.Add(upper, st, false);
                 }
                 if (!full) break;
@@ -564,6 +673,9 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         finally { Native.CloseDir(stream); }
         return 0;
     }
+
+    // Unlinked files still open somewhere (FuseMount.FuseHiddenPrefix): gone for the user.
+    private static bool IsFuseHidden(ReadOnlySpan<byte> upperName) => upperName.StartsWith(".fuse_hidden"u8);
 
     private static bool IsDotOrDotDot(ReadOnlySpan<byte> n) =>
         (n.Length == 1 && n[0] == (byte)'.') || (n.Length == 2 && n[0] == (byte)'.' && n[1] == (byte)'.');

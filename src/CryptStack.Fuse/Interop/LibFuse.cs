@@ -43,6 +43,9 @@ internal static unsafe partial class LibFuse
     [LibraryImport(Lib, EntryPoint = "fuse_loop_cfg_set_clone_fd")]
     public static partial void LoopConfigSetCloneFd(nint config, uint value);
 
+    [LibraryImport(Lib, EntryPoint = "fuse_invalidate_path")]
+    public static partial int InvalidatePath(nint fuse, byte* path);
+
     [LibraryImport(Lib, EntryPoint = "fuse_get_context")]
     public static partial FuseContext* GetContext();
 }
