@@ -31,6 +31,7 @@ public sealed class ContentFile : IDisposable
     private readonly byte[] _lastPlain = new byte[PlainBlockSize];
     private readonly byte[] _assembled = new byte[PlainBlockSize];
     private readonly byte[] _nextDataPlain = new byte[PlainBlockSize];
+    private readonly byte[] _savedTail = new byte[CipherBlockSize];
     private SecretKey _headerKey;
     private ContentBlockCipher _cipher;
     private bool _headerOnDisk;
@@ -420,19 +421,42 @@ public sealed class ContentFile : IDisposable
 
         // --- Write.
         long newCipherLength = CipherSizeFromPlainSize(newLength);
-        if (s.CipherLength == 0) _store.WriteAt(_header, 0);
-        if (newCipherLength < s.CipherLength) _store.SetLength(newCipherLength);
+        // Growing reseals the old last block as not-last before the new last block exists. If the backing
+        // filesystem then refuses the new end (EFBIG, ENOSPC), put the old end back, so a failed extension
+        // leaves the file as it was instead of cut off.
+        bool growing = newLength > oldLength;
+        int savedTailLength = 0;
+        if (growing && oldLast >= 0)
+            savedTailLength = _store.ReadAt(_savedTail.AsSpan(0, StoredLengthOfBlock(oldLast, s.CipherLength)), CipherOffsetOfBlock(oldLast));
+        try
+        {
+            if (s.CipherLength == 0) _store.WriteAt(_header, 0);
+            if (newCipherLength < s.CipherLength) _store.SetLength(newCipherLength);
 
-        WriteDataBlocks(first, anyHole ? holeFirst - 1 : last, leadHoles, data);
-        if (anyHole)
-        {
-            PunchBlocks(holeFirst, holeLast, s.CipherLength);
-            WriteDataBlocks(holeLast + 1, last, holeLast - holeFirst + 1 + (holeFirst == first ? leadHoles : 0), data);
+            WriteDataBlocks(first, anyHole ? holeFirst - 1 : last, leadHoles, data);
+            if (anyHole)
+            {
+                PunchBlocks(holeFirst, holeLast, s.CipherLength);
+                WriteDataBlocks(holeLast + 1, last, holeLast - holeFirst + 1 + (holeFirst == first ? leadHoles : 0), data);
+            }
+            if (trailIndex >= 0)
+            {
+                _cipher.Seal(trailIndex, trailHoles, trailIndex == newLast, _nextDataPlain.AsSpan(0, trailLength), _stored);
+                _store.WriteAt(_stored.AsSpan(0, trailLength + BlockOverhead), CipherOffsetOfBlock(trailIndex));
+            }
         }
-        if (trailIndex >= 0)
+        catch (IOException) when (growing)
         {
-            _cipher.Seal(trailIndex, trailHoles, trailIndex == newLast, _nextDataPlain.AsSpan(0, trailLength), _stored);
-            _store.WriteAt(_stored.AsSpan(0, trailLength + BlockOverhead), CipherOffsetOfBlock(trailIndex));
+            try
+            {
+                _store.SetLength(s.CipherLength);
+                if (savedTailLength > 0) _store.WriteAt(_savedTail.AsSpan(0, savedTailLength), CipherOffsetOfBlock(oldLast));
+            }
+            catch (IOException)
+            {
+                // The store refuses even the repair: the original error is the one to report.
+            }
+            throw;
         }
 
         void WriteDataBlocks(long from, long to, long holesBeforeFrom, ReadOnlySpan<byte> data)
