@@ -11,7 +11,7 @@ internal sealed class MountOptionSet
     public Option<bool> Foreground { get; } = new("--foreground", "-f") { Description = "Stay in the foreground; logs go to stderr" };
     public Option<string[]> Options { get; } = new("-o")
     {
-        Description = "Mount options, comma separated: ro, allow_other, nonempty, shared (storage used by other hosts too: no kernel caching), direct_io, fsname=NAME, attr_timeout=SECONDS, entry_timeout=SECONDS",
+        Description = "Mount options, comma separated: ro, allow_other, nonempty, shared (storage used by other hosts too: no kernel caching), direct_io, fsname=NAME, attr_timeout=SECONDS, entry_timeout=SECONDS; and the kernel's nosuid, nodev, noexec, noatime, sync, dirsync (and their opposites)",
         AllowMultipleArgumentsPerToken = false,
     };
     public Option<string?> PidFile { get; } = new("--pid-file") { Description = "Write the daemon's process id to this file while mounted" };
@@ -30,6 +30,13 @@ internal sealed class MountOptionSet
         command.Options.Add(Debug);
         command.Options.Add(NotifyReady);
     }
+
+    /// <summary>Generic mount flags libfuse hands to the kernel as they are (fstab lines carry them).</summary>
+    private static readonly HashSet<string> KernelFlags =
+    [
+        "suid", "nosuid", "dev", "nodev", "exec", "noexec", "noatime", "nodiratime", "strictatime", "nostrictatime",
+        "sync", "async", "dirsync",
+    ];
 
     public sealed record Parsed(MountOptions Mount, StackOptions Stack, bool AllowNonEmpty, TimeSpan? Idle);
 
@@ -56,6 +63,7 @@ internal sealed class MountOptionSet
                 "entry_timeout" => mount with { EntryTimeout = Seconds(key, value) },
                 "shared" => mount with { AttrTimeout = 0, EntryTimeout = 0, NegativeTimeout = 0, AutoCache = false, DirectIo = true },
                 "nonempty" => mount,
+                _ when KernelFlags.Contains(key) && eq < 0 => mount with { Extra = [.. mount.Extra, key] },
                 _ => throw new CliException(ExitCodes.Usage, $"unknown mount option '{raw}' (see --help)"),
             };
             if (key == "nonempty") nonEmpty = true;

@@ -16,21 +16,36 @@ internal sealed class MountService(
     private FuseMount? _mount;
     private StackFileSystem? _fs;
     private Timer? _idleTimer;
+    private int _idleChecking;
+    private int _released;
+    private TimeSpan? _unmountedWhenIdle;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _fs = job.CreateFileSystem(loggers);
         FuseMount.CallbackFailed = (op, e) => log.LogError(e, "{Operation} failed", op);
-        _mount = FuseMount.Mount(job.MountPoint, _fs, job.Options);
+        try
+        {
+            // Before mounting: a pid file that cannot be written fails the mount, not a live one.
+            if (job.PidFile != null) File.WriteAllText(job.PidFile, Environment.ProcessId + "\n");
+            _mount = FuseMount.Mount(job.MountPoint, _fs, job.Options);
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
         // A stat through the mount is answered only after the kernel's INIT round trip: from
         // here on the mount is usable.
         _ = Directory.Exists(job.MountPoint);
-        log.LogInformation("{Source} mounted on {MountPoint}", job.Options.FsName, job.MountPoint);
+        log.LogInformation("{Source} mounted on {MountPoint}{ReadOnly}", job.Options.FsName, job.MountPoint, job.Options.ReadOnly ? " (read-only)" : "");
 
-        if (job.PidFile != null) File.WriteAllText(job.PidFile, Environment.ProcessId + "\n");
         _mount.WaitForUnmountAsync().ContinueWith(_ =>
         {
-            log.LogInformation("{MountPoint} unmounted", job.MountPoint);
+            if (_unmountedWhenIdle is { } idle)
+                log.LogInformation("{MountPoint} unmounted: unused for {Idle}", job.MountPoint, Posix.FormatDuration(idle));
+            else
+                log.LogInformation("{MountPoint} unmounted", job.MountPoint);
             lifetime.StopApplication();
         }, TaskScheduler.Default);
         if (job.Idle is { } idle) StartIdleWatch(idle);
@@ -50,18 +65,34 @@ internal sealed class MountService(
         var period = TimeSpan.FromSeconds(Math.Clamp(idle.TotalSeconds / 4, 0.25, 30));
         _idleTimer = new Timer(_ =>
         {
-            long now = _fs.ActivityCount;
-            if (now != lastSeen || _fs.OpenFileCount > 0)
+            // Timer callbacks may overlap when an unmount attempt is slow (fusermount3).
+            if (Interlocked.Exchange(ref _idleChecking, 1) == 1) return;
+            try
             {
-                lastSeen = now;
+                long now = _fs.ActivityCount;
+                if (now != lastSeen || _fs.OpenFileCount > 0)
+                {
+                    lastSeen = now;
+                    lastChange = DateTime.UtcNow;
+                    return;
+                }
+                if (DateTime.UtcNow - lastChange < idle) return;
+                // Not lazy, unlike SIGTERM: a mount still in use (a shell's working directory, a
+                // directory being listed) refuses with EBUSY and stays; we look again later.
+                // A successful unmount ends the FUSE loop, and WaitForUnmountAsync stops the host.
+                _unmountedWhenIdle = idle;
+                if (Posix.Unmount(job.MountPoint))
+                {
+                    _idleTimer?.Dispose();
+                    return;
+                }
+                _unmountedWhenIdle = null;
+                log.LogDebug("{MountPoint} unused but busy: staying mounted", job.MountPoint);
                 lastChange = DateTime.UtcNow;
-                return;
             }
-            if (DateTime.UtcNow - lastChange >= idle)
+            finally
             {
-                log.LogInformation("{MountPoint} idle for {Idle}: unmounting", job.MountPoint, idle);
-                _idleTimer?.Dispose();
-                lifetime.StopApplication();
+                Volatile.Write(ref _idleChecking, 0);
             }
         }, null, period, period);
     }
@@ -71,9 +102,16 @@ internal sealed class MountService(
         _idleTimer?.Dispose();
         if (_mount != null && !_mount.Unmount(TimeSpan.FromSeconds(10)))
             log.LogWarning("{MountPoint}: the FUSE loop did not end in time", job.MountPoint);
+        Release();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Zeroes the keys (job.Cleanup) and removes the pid file: once, whether or not we mounted.</summary>
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 1) return;
         _fs?.Dispose();
         job.Cleanup?.Invoke();
         if (job.PidFile != null) File.Delete(job.PidFile);
-        return Task.CompletedTask;
     }
 }

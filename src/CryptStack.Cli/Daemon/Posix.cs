@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace CryptStack.Cli.Daemon;
@@ -21,6 +23,39 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Umount2(string target, int flags);
+
+    /// <summary>
+    /// A plain (not lazy) unmount: fails, and leaves the mount alone, while it is busy. Root calls
+    /// umount2 itself; anyone else needs the setuid fusermount3.
+    /// </summary>
+    public static bool Unmount(string mountPoint)
+    {
+        if (GetEuid() == 0) return Umount2(mountPoint, 0) == 0;
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("fusermount3", ["-u", mountPoint])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            });
+            if (p == null) return false;
+            if (!p.WaitForExit(10_000)) return false;
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>90 s → "90s", 600 s → "10m": durations as --idle takes them.</summary>
+    public static string FormatDuration(TimeSpan t) =>
+        t.TotalSeconds % 3600 == 0 ? (t.TotalSeconds / 3600).ToString(CultureInfo.InvariantCulture) + "h"
+        : t.TotalSeconds % 60 == 0 ? (t.TotalSeconds / 60).ToString(CultureInfo.InvariantCulture) + "m"
+        : t.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s";
 
     /// <summary>
     /// Closes descriptors inherited from whoever started us (they lack O_CLOEXEC; the runtime's
