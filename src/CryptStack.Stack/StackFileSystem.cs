@@ -187,6 +187,9 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             if (rc < 0) return rc;
             CopyUp(lower, ref stat, parent.Fd, name.Name);
             _links.Seen(lower, path);
+            // fstat(2) of an unlinked open file arrives here under its .fuse_hidden name:
+            // for the user that name does not exist, so it does not count as a link.
+            if (IsFuseHidden(path[(path.LastIndexOf((byte)'/') + 1)..]) && stat.NLink > 0) stat.NLink--;
         }
         return 0;
     }

@@ -214,6 +214,7 @@ public abstract partial class FilesystemBehaviour
             LibC.PWriteAll(fd, Pattern(10_000), 0);
             LibC.Check(LibC.Unlink(path), "unlink");
             AssertErrno(LibC.ENOENT, LibC.Stat_(path, out _), "stat after unlink");
+            Assert.Equal(0ul, LibC.FStatOf(fd).NLink);
             LibC.PWriteAll(fd, "after"u8, 10_000);
             Assert.Equal(10_005, LibC.FStatOf(fd).Size);
             Assert.Equal("after"u8.ToArray(), LibC.PReadAll(fd, 10_000, 5));
