@@ -416,6 +416,17 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 bool sourceKnown = track && Native.FStatAt(oldParent.Fd, o, out source) == 0;
                 bool targetKnown = track && Native.FStatAt(newParent.Fd, nn, out target) == 0;
                 rc = Native.RenameAt2(oldParent.Fd, o, newParent.Fd, nn, flags);
+                if (rc == -Errno.ENOTEMPTY && !_names.IsIdentity)
+                {
+                    // The target directory may be empty to the user but hold the transform's own
+                    // files (a directory id): let the transform remove it, then move into place.
+                    rc = _names.RemoveDirectory(newParent.Fd, newName);
+                    if (rc == 0)
+                    {
+                        _names.Removed(newParent.Fd, newName);
+                        rc = Native.RenameAt2(oldParent.Fd, o, newParent.Fd, nn, flags);
+                    }
+                }
                 if (rc < 0) return rc;
                 _names.Renamed(oldParent.Fd, oldName, newParent.Fd, newName, flags);
                 if (track) RenamedLinks(path, newPath, flags, sourceKnown, source, targetKnown, target);
