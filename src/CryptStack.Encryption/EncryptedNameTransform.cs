@@ -105,6 +105,8 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
     {
         if (newName.LongForm != null) WriteSidecar(newDirFd, LongNameSidecar(newName), newName.LongForm);
         bool exchange = (flags & Native.RENAME_EXCHANGE) != 0;
+        // rename(2) between two hard links of one file succeeds and changes nothing: the old name stays.
+        if (!exchange && Exists(oldDirFd, oldName.Name)) return;
         if (!exchange && oldName.LongForm != null) UnlinkIfPresent(oldDirFd, LongNameSidecar(oldName));
 
         // A link-target sidecar belongs to whatever entry now has the name.
@@ -260,6 +262,11 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
             if (rc < 0) throw new StackException(-rc, "cannot write the directory id");
         }
         finally { Native.Close(dirFd); }
+    }
+
+    private static bool Exists(int dirFd, byte[] name)
+    {
+        fixed (byte* n = NativeString.Z(name)) return Native.FStatAt(dirFd, n, out _) == 0;
     }
 
     private static bool HasEntriesBesidesDirId(int dirFd)
