@@ -61,11 +61,15 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
             _rootFd = Native.OpenAt(Native.AT_FDCWD, p, Native.O_RDONLY | Native.O_DIRECTORY);
         if (_rootFd < 0)
             throw new StackException(-_rootFd, $"{BackingPath}: cannot open backing directory (errno {-_rootFd})");
-        _dirs = new DirectoryResolver(_rootFd, _names, options.CacheDirectories);
+        _dirs = new DirectoryResolver(_rootFd, _names, options.CacheDirectories, options.DirectoryCacheLifetime);
         _asRoot = Native.GetEuid() == 0;
     }
 
-    public void Dispose() => Native.Close(_rootFd);
+    public void Dispose()
+    {
+        _dirs.Dispose();
+        Native.Close(_rootFd);
+    }
 
     // ---- path resolution ------------------------------------------------------------------
 
@@ -432,11 +436,8 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 if (track) RenamedLinks(path, newPath, flags, sourceKnown, source, targetKnown, target);
             }
         }
-        if (!_names.IsIdentity)
-        {
-            _dirs.Invalidate(path);
-            _dirs.Invalidate(newPath);
-        }
+        _dirs.Invalidate(path);
+        _dirs.Invalidate(newPath);
         return 0;
     }
 
