@@ -60,23 +60,37 @@ internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log
     }
 }
 
-/// <summary>One backing inode's engine: shared by its opens, used under <see cref="Gate"/>.</summary>
+/// <summary>
+/// One backing inode's engine, shared by all its opens. Reads run concurrently, each on an engine
+/// instance of its own from a small pool (the engine is not thread-safe, and the kernel keeps
+/// several readahead requests in flight); writes, truncates and fallocate take the node
+/// exclusively. Across mounts the same split holds through an OFD lock on the backing file:
+/// shared while any reader of this node is inside, exclusive for a writer.
+/// </summary>
 internal sealed class EncryptedNode : IDisposable
 {
+    private const int PooledReaders = 4;
+
     private readonly FdStore _store;
+    private readonly SecretKey _headerKey;
+    private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
+    private readonly object _ofdGate = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<ContentFile> _readers = [];
+    private int _ofdReaders;
     private int _refs = 1;
     private bool _writable;
 
     public (ulong Dev, ulong Ino) Key { get; }
+    /// <summary>The writer's engine (and the reader's when the file has no header yet).</summary>
     public ContentFile File { get; }
-    public object Gate { get; } = new();
     public string UpperPath { get; private set; }
     public int Fd => _store.Fd;
 
-    private EncryptedNode((ulong, ulong) key, FdStore store, ContentFile file, string upperPath, bool writable)
+    private EncryptedNode((ulong, ulong) key, FdStore store, SecretKey headerKey, ContentFile file, string upperPath, bool writable)
     {
         Key = key;
         _store = store;
+        _headerKey = headerKey;
         File = file;
         UpperPath = upperPath;
         _writable = writable;
@@ -91,7 +105,7 @@ internal sealed class EncryptedNode : IDisposable
         try
         {
             var content = ContentFile.Open(store, headerKey);
-            return new EncryptedNode(key, store, content, file.UpperPath, IsWritable(file.Fd));
+            return new EncryptedNode(key, store, new SecretKey(headerKey.Span), content, file.UpperPath, IsWritable(file.Fd));
         }
         catch (ContentIntegrityException e)
         {
@@ -106,10 +120,58 @@ internal sealed class EncryptedNode : IDisposable
         }
     }
 
+    public void EnterRead()
+    {
+        _rw.EnterReadLock();
+        lock (_ofdGate)
+        {
+            if (_ofdReaders++ == 0) Fcntl.LockWhole(Fd, write: false);
+        }
+    }
+
+    public void ExitRead()
+    {
+        lock (_ofdGate)
+        {
+            if (--_ofdReaders == 0) Fcntl.Unlock(Fd);
+        }
+        _rw.ExitReadLock();
+    }
+
+    public void EnterWrite()
+    {
+        _rw.EnterWriteLock();
+        Fcntl.LockWhole(Fd, write: true);
+    }
+
+    public void ExitWrite()
+    {
+        Fcntl.Unlock(Fd);
+        _rw.ExitWriteLock();
+    }
+
+    /// <summary>An engine for one read, inside <see cref="EnterRead"/>; null when the file has no header yet (it reads as empty).</summary>
+    public ContentFile? RentReader()
+    {
+        if (_readers.TryTake(out var reader)) return reader;
+        // Before the first write there is no header to read the file key from: an engine made now
+        // would invent a key of its own. Such a file is empty, and reads need no engine.
+        if (_store.Length == 0) return null;
+        return ContentFile.Open(_store, _headerKey);
+    }
+
+    public void ReturnReader(ContentFile reader)
+    {
+        if (_readers.Count < PooledReaders) _readers.Add(reader);
+        else reader.Dispose();
+    }
+
     /// <summary>Another open of the same inode; a writable descriptor replaces a read-only one.</summary>
     public void Acquire(LowerFile file)
     {
-        lock (Gate)
+        // In-process exclusion only: waiting for another mount's lock here would hold up every open.
+        _rw.EnterWriteLock();
+        try
         {
             _refs++;
             UpperPath = file.UpperPath;
@@ -120,12 +182,15 @@ internal sealed class EncryptedNode : IDisposable
             _store.Replace(fd);
             _writable = true;
         }
+        finally { _rw.ExitWriteLock(); }
     }
 
     /// <summary>True when this was the last reference.</summary>
     public bool Release()
     {
-        lock (Gate) return --_refs == 0;
+        _rw.EnterWriteLock();
+        try { return --_refs == 0; }
+        finally { _rw.ExitWriteLock(); }
     }
 
     private static bool IsWritable(int fd) => (Fcntl.GetFlags(fd) & Native.O_ACCMODE) != Native.O_RDONLY;
@@ -139,6 +204,9 @@ internal sealed class EncryptedNode : IDisposable
     public void Dispose()
     {
         File.Dispose();
+        while (_readers.TryTake(out var reader)) reader.Dispose();
+        _headerKey.Dispose();
+        _rw.Dispose();
         Native.Close(_store.Fd);
     }
 }

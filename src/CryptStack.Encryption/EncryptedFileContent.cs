@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace CryptStack.Encryption;
 
 /// <summary>
-/// One open of an encrypted file. Every call runs the node's engine under the node's monitor and
-/// a lock on the backing file, and turns failures into -errno: damaged ciphertext is EIO with one
+/// One open of an encrypted file. Every call runs under the node's reader/writer lock and a lock
+/// on the backing file, and turns failures into -errno: damaged ciphertext is EIO with one
 /// log line naming the plaintext and ciphertext paths, never garbage.
 /// </summary>
 internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentTransform owner, ILogger log) : IFileContent
@@ -17,93 +17,105 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
 
     public int Read(Span<byte> buffer, long offset)
     {
-        lock (node.Gate)
+        node.EnterRead();
+        ContentFile? reader = null;
+        try
         {
-            Fcntl.LockWhole(node.Fd, write: false);
-            try { return node.File.Read(buffer, offset); }
-            catch (Exception e) { return Fail(e, "read", offset); }
-            finally { Fcntl.Unlock(node.Fd); }
+            reader = node.RentReader();
+            return reader == null ? 0 : reader.Read(buffer, offset);
+        }
+        catch (Exception e)
+        {
+            // A reader that saw damage is not reused: its state is whatever the failure left.
+            reader?.Dispose();
+            reader = null;
+            return Fail(e, "read", offset);
+        }
+        finally
+        {
+            if (reader != null) node.ReturnReader(reader);
+            node.ExitRead();
         }
     }
 
     public int Write(ReadOnlySpan<byte> buffer, long offset)
     {
-        lock (node.Gate)
+        node.EnterWrite();
+        try
         {
-            Fcntl.LockWhole(node.Fd, write: true);
-            try
-            {
-                node.File.Write(buffer, offset);
-                return buffer.Length;
-            }
-            catch (Exception e) { return Fail(e, "write", offset); }
-            finally { Fcntl.Unlock(node.Fd); }
+            node.File.Write(buffer, offset);
+            return buffer.Length;
         }
+        catch (Exception e) { return Fail(e, "write", offset); }
+        finally { node.ExitWrite(); }
     }
 
     public int SetLength(long length)
     {
-        lock (node.Gate)
+        node.EnterWrite();
+        try
         {
-            Fcntl.LockWhole(node.Fd, write: true);
-            try
-            {
-                node.File.SetLength(length);
-                return 0;
-            }
-            catch (Exception e) { return Fail(e, "truncate", length); }
-            finally { Fcntl.Unlock(node.Fd); }
+            node.File.SetLength(length);
+            return 0;
         }
+        catch (Exception e) { return Fail(e, "truncate", length); }
+        finally { node.ExitWrite(); }
     }
 
     public int Allocate(int mode, long offset, long length)
     {
         if (offset < 0 || length <= 0) return -Errno.EINVAL;
         const int keepSize = Native.FALLOC_FL_KEEP_SIZE;
-        lock (node.Gate)
+        node.EnterWrite();
+        try
         {
-            Fcntl.LockWhole(node.Fd, write: true);
-            try
+            switch (mode)
             {
-                switch (mode)
-                {
-                    case 0:
-                        // Space is not reserved in the backing file (the ciphertext of zeros is not
-                        // zeros), but the size grows as posix_fallocate promises.
-                        if (offset + length > node.File.PlainLength) node.File.SetLength(offset + length);
-                        return 0;
-                    case keepSize:
-                        return 0;
-                    case Native.FALLOC_FL_PUNCH_HOLE | keepSize:
-                        node.File.PunchHole(offset, length);
-                        return 0;
-                    case Native.FALLOC_FL_ZERO_RANGE:
-                    case Native.FALLOC_FL_ZERO_RANGE | keepSize:
-                        node.File.ZeroRange(offset, length, keepSize: (mode & keepSize) != 0);
-                        return 0;
-                    default:
-                        // COLLAPSE_RANGE / INSERT_RANGE would shift every later block to a new index.
-                        return -Errno.EOPNOTSUPP;
-                }
+                case 0:
+                    // Space is not reserved in the backing file (the ciphertext of zeros is not
+                    // zeros), but the size grows as posix_fallocate promises.
+                    if (offset + length > node.File.PlainLength) node.File.SetLength(offset + length);
+                    return 0;
+                case keepSize:
+                    return 0;
+                case Native.FALLOC_FL_PUNCH_HOLE | keepSize:
+                    node.File.PunchHole(offset, length);
+                    return 0;
+                case Native.FALLOC_FL_ZERO_RANGE:
+                case Native.FALLOC_FL_ZERO_RANGE | keepSize:
+                    node.File.ZeroRange(offset, length, keepSize: (mode & keepSize) != 0);
+                    return 0;
+                default:
+                    // COLLAPSE_RANGE / INSERT_RANGE would shift every later block to a new index.
+                    return -Errno.EOPNOTSUPP;
             }
-            catch (Exception e) { return Fail(e, "fallocate", offset); }
-            finally { Fcntl.Unlock(node.Fd); }
         }
+        catch (Exception e) { return Fail(e, "fallocate", offset); }
+        finally { node.ExitWrite(); }
     }
 
     public long Seek(long offset, int whence)
     {
         if (whence != Native.SEEK_DATA && whence != Native.SEEK_HOLE) return -Errno.EINVAL;
-        lock (node.Gate)
+        node.EnterRead();
+        ContentFile? reader = null;
+        try
         {
-            Fcntl.LockWhole(node.Fd, write: false);
-            try
-            {
-                long r = whence == Native.SEEK_DATA ? node.File.SeekData(offset) : node.File.SeekHole(offset);
-                return r < 0 ? -Errno.ENXIO : r;
-            }
-            catch (Exception e) { return Fail(e, "lseek", offset); }
-            finally { Fcntl.Unlock(node.Fd); }
+            reader = node.RentReader();
+            if (reader == null) return -Errno.ENXIO;
+            long r = whence == Native.SEEK_DATA ? reader.SeekData(offset) : reader.SeekHole(offset);
+            return r < 0 ? -Errno.ENXIO : r;
+        }
+        catch (Exception e)
+        {
+            reader?.Dispose();
+            reader = null;
+            return Fail(e, "lseek", offset);
+        }
+        finally
+        {
+            if (reader != null) node.ReturnReader(reader);
+            node.ExitRead();
         }
     }
 
