@@ -94,30 +94,28 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         }
     }
 
-    /// <summary>Opens the backing inode of <paramref name="path"/> O_PATH (no follow), root included.</summary>
-    private int OpenEntry(ReadOnlySpan<byte> path, out int fd)
+    /// <summary>
+    /// "/proc/self/fd/PARENT/NAME" for the l*xattr calls: the magic link reaches the parent we
+    /// resolved beneath the root, and the l-variants do not follow NAME if it is a symlink, so one
+    /// syscall reaches the xattrs of any inode type (symlinks, fifos, devices) without opening it.
+    /// </summary>
+    private int OpenXattrTarget(ReadOnlySpan<byte> path, out LowerDirectory parent, out byte[] target)
     {
         if (IsRoot(path))
         {
-            fd = _rootFd;
+            parent = new LowerDirectory(_rootFd, false, null);
+            target = Encoding.ASCII.GetBytes($"/proc/self/fd/{_rootFd}/.\0");
             return 0;
         }
-        fd = -1;
-        int rc = ResolveParent(path, out var parent, out var name);
-        if (rc < 0) return rc;
-        using (parent)
+        int rc = ResolveParent(path, out parent, out var name);
+        if (rc < 0)
         {
-            fixed (byte* n = NativeString.Z(name.Name))
-                rc = Native.OpenAt(parent.Fd, n, Native.O_PATH | Native.O_NOFOLLOW);
+            target = [];
+            return rc;
         }
-        if (rc < 0) return rc;
-        fd = rc;
+        byte[] prefix = Encoding.ASCII.GetBytes($"/proc/self/fd/{parent.Fd}/");
+        target = [.. prefix, .. name.Name, 0];
         return 0;
-    }
-
-    private void CloseEntry(int fd)
-    {
-        if (fd != _rootFd && fd >= 0) Native.Close(fd);
     }
 
     /// <summary>Gives a new entry to the calling user when the daemon runs as root (allow_other).</summary>
@@ -711,62 +709,58 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
 
     // ---- extended attributes ------------------------------------------------------------
 
-    private static byte[] ProcPath(int fd) => Encoding.ASCII.GetBytes($"/proc/self/fd/{fd}\0");
-
     public int SetXAttr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int flags)
     {
         byte[]? lowerName = _names.EncodeXattrName(name);
         if (lowerName == null) return -Errno.EOPNOTSUPP;
-        int rc = OpenEntry(path, out int fd);
+        int rc = OpenXattrTarget(path, out var parent, out byte[] target);
         if (rc < 0) return rc;
-        try
+        using (parent)
         {
             ReadOnlySpan<byte> stored = _names.IsIdentity ? value : _names.EncodeXattrValue(lowerName, value);
-            fixed (byte* p = ProcPath(fd))
+            fixed (byte* p = target)
             fixed (byte* n = NativeString.Z(lowerName))
-                return Native.SetXAttr(p, n, stored, flags);
+                return Native.LSetXAttr(p, n, stored, flags);
         }
-        finally { CloseEntry(fd); }
     }
 
     public int GetXAttr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name, Span<byte> value)
     {
         byte[]? lowerName = _names.EncodeXattrName(name);
         if (lowerName == null) return -Errno.ENODATA;
-        int rc = OpenEntry(path, out int fd);
+        int rc = OpenXattrTarget(path, out var parent, out byte[] target);
         if (rc < 0) return rc;
-        try
+        using (parent)
         {
-            fixed (byte* p = ProcPath(fd))
+            fixed (byte* p = target)
             fixed (byte* n = NativeString.Z(lowerName))
             {
-                if (_names.IsIdentity) return Native.GetXAttr(p, n, value);
+                if (_names.IsIdentity) return Native.LGetXAttr(p, n, value);
                 byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024 + 64);
                 try
                 {
-                    int len = Native.GetXAttr(p, n, stored);
+                    int len = Native.LGetXAttr(p, n, stored);
                     if (len < 0) return len;
                     return _names.DecodeXattrValue(lowerName, stored.AsSpan(0, len), value);
                 }
                 finally { ArrayPool<byte>.Shared.Return(stored); }
             }
         }
-        finally { CloseEntry(fd); }
     }
 
     public int ListXAttr(ReadOnlySpan<byte> path, Span<byte> list)
     {
-        int rc = OpenEntry(path, out int fd);
+        int rc = OpenXattrTarget(path, out var parent, out byte[] target);
         if (rc < 0) return rc;
-        try
+        using (parent)
         {
-            fixed (byte* p = ProcPath(fd))
+            fixed (byte* p = target)
             {
-                if (_names.IsIdentity) return Native.ListXAttr(p, list);
+                if (_names.IsIdentity) return Native.LListXAttr(p, list);
                 byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024);
                 try
                 {
-                    int len = Native.ListXAttr(p, stored);
+                    int len = Native.LListXAttr(p, stored);
                     if (len < 0) return len;
                     int total = 0;
                     foreach (var range in new NulSeparated(stored.AsSpan(0, len)))
@@ -786,22 +780,20 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 finally { ArrayPool<byte>.Shared.Return(stored); }
             }
         }
-        finally { CloseEntry(fd); }
     }
 
     public int RemoveXAttr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name)
     {
         byte[]? lowerName = _names.EncodeXattrName(name);
         if (lowerName == null) return -Errno.ENODATA;
-        int rc = OpenEntry(path, out int fd);
+        int rc = OpenXattrTarget(path, out var parent, out byte[] target);
         if (rc < 0) return rc;
-        try
+        using (parent)
         {
-            fixed (byte* p = ProcPath(fd))
+            fixed (byte* p = target)
             fixed (byte* n = NativeString.Z(lowerName))
-                return Native.RemoveXAttr(p, n);
+                return Native.LRemoveXAttr(p, n);
         }
-        finally { CloseEntry(fd); }
     }
 
     /// <summary>Splits a NUL-separated list (listxattr) into ranges.</summary>

@@ -203,32 +203,31 @@ public static unsafe partial class Native
         fixed (Flock* p = &flock) return R(fcntl(fd, cmd, p));
     }
 
-    // Path-based xattr calls, used on "/proc/self/fd/N" of an O_PATH descriptor: the one way to
-    // reach the xattrs of any inode type (symlinks, fifos, devices) without opening it for I/O.
-    [LibraryImport("libc", EntryPoint = "setxattr", SetLastError = true)]
-    private static partial int setxattr(byte* path, byte* name, byte* value, nuint size, int flags);
-    public static int SetXAttr(byte* path, byte* name, ReadOnlySpan<byte> value, int flags)
+    // The l-variants: the final component is not followed (used on "/proc/self/fd/PARENT/NAME").
+    [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true)]
+    private static partial int lsetxattr(byte* path, byte* name, byte* value, nuint size, int flags);
+    public static int LSetXAttr(byte* path, byte* name, ReadOnlySpan<byte> value, int flags)
     {
-        fixed (byte* v = value) return R(setxattr(path, name, v, (nuint)value.Length, flags));
+        fixed (byte* v = value) return R(lsetxattr(path, name, v, (nuint)value.Length, flags));
     }
 
-    [LibraryImport("libc", EntryPoint = "getxattr", SetLastError = true)]
-    private static partial nint getxattr(byte* path, byte* name, byte* value, nuint size);
-    public static int GetXAttr(byte* path, byte* name, Span<byte> value)
+    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true)]
+    private static partial nint lgetxattr(byte* path, byte* name, byte* value, nuint size);
+    public static int LGetXAttr(byte* path, byte* name, Span<byte> value)
     {
-        fixed (byte* v = value) return (int)R((long)getxattr(path, name, value.Length == 0 ? null : v, (nuint)value.Length));
+        fixed (byte* v = value) return (int)R((long)lgetxattr(path, name, value.Length == 0 ? null : v, (nuint)value.Length));
     }
 
-    [LibraryImport("libc", EntryPoint = "listxattr", SetLastError = true)]
-    private static partial nint listxattr(byte* path, byte* list, nuint size);
-    public static int ListXAttr(byte* path, Span<byte> list)
+    [LibraryImport("libc", EntryPoint = "llistxattr", SetLastError = true)]
+    private static partial nint llistxattr(byte* path, byte* list, nuint size);
+    public static int LListXAttr(byte* path, Span<byte> list)
     {
-        fixed (byte* v = list) return (int)R((long)listxattr(path, list.Length == 0 ? null : v, (nuint)list.Length));
+        fixed (byte* v = list) return (int)R((long)llistxattr(path, list.Length == 0 ? null : v, (nuint)list.Length));
     }
 
-    [LibraryImport("libc", EntryPoint = "removexattr", SetLastError = true)]
-    private static partial int removexattr(byte* path, byte* name);
-    public static int RemoveXAttr(byte* path, byte* name) => R(removexattr(path, name));
+    [LibraryImport("libc", EntryPoint = "lremovexattr", SetLastError = true)]
+    private static partial int lremovexattr(byte* path, byte* name);
+    public static int LRemoveXAttr(byte* path, byte* name) => R(lremovexattr(path, name));
 
     [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
     public static partial nint FdOpenDir(int fd);
