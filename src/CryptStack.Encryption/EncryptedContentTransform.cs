@@ -81,19 +81,35 @@ internal sealed class EncryptedNode : IDisposable
     private bool _writable;
 
     public (ulong Dev, ulong Ino) Key { get; }
-    /// <summary>The writer's engine (and the reader's when the file has no header yet).</summary>
-    public ContentFile File { get; }
+    private ContentFile? _writer;
+
+    /// <summary>
+    /// The writers' engine, inside <see cref="EnterWrite"/>. Made on first use: a file only read
+    /// (md5sum, cp from the mount) then costs one engine, the one that checked its header at open.
+    /// </summary>
+    public ContentFile Writer
+    {
+        get
+        {
+            if (_writer != null) return _writer;
+            _writer = _readers.TryTake(out var pooled) ? pooled : ContentFile.Open(_store, _headerKey);
+            return _writer;
+        }
+    }
     public string UpperPath { get; private set; }
     public int Fd => _store.Fd;
 
-    private EncryptedNode((ulong, ulong) key, FdStore store, SecretKey headerKey, ContentFile file, string upperPath, bool writable)
+    private EncryptedNode((ulong, ulong) key, FdStore store, SecretKey headerKey, ContentFile first, string upperPath, bool writable)
     {
         Key = key;
         _store = store;
         _headerKey = headerKey;
-        File = file;
         UpperPath = upperPath;
         _writable = writable;
+        // The engine that checked the header at open serves the first reader, or the first writer of
+        // a still empty file (which writes the header it invented).
+        if (store.Length == 0) _writer = first;
+        else _readers.Add(first);
     }
 
     public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log)
@@ -203,7 +219,7 @@ internal sealed class EncryptedNode : IDisposable
 
     public void Dispose()
     {
-        File.Dispose();
+        _writer?.Dispose();
         while (_readers.TryTake(out var reader)) reader.Dispose();
         _headerKey.Dispose();
         _rw.Dispose();

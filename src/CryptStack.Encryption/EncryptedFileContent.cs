@@ -43,7 +43,7 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
         node.EnterWrite();
         try
         {
-            node.File.Write(buffer, offset);
+            node.Writer.Write(buffer, offset);
             return buffer.Length;
         }
         catch (Exception e) { return Fail(e, "write", offset); }
@@ -55,7 +55,7 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
         node.EnterWrite();
         try
         {
-            node.File.SetLength(length);
+            node.Writer.SetLength(length);
             return 0;
         }
         catch (Exception e) { return Fail(e, "truncate", length); }
@@ -74,16 +74,16 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
                 case 0:
                     // Space is not reserved in the backing file (the ciphertext of zeros is not
                     // zeros), but the size grows as posix_fallocate promises.
-                    if (offset + length > node.File.PlainLength) node.File.SetLength(offset + length);
+                    if (offset + length > node.Writer.PlainLength) node.Writer.SetLength(offset + length);
                     return 0;
                 case keepSize:
                     return 0;
                 case Native.FALLOC_FL_PUNCH_HOLE | keepSize:
-                    node.File.PunchHole(offset, length);
+                    node.Writer.PunchHole(offset, length);
                     return 0;
                 case Native.FALLOC_FL_ZERO_RANGE:
                 case Native.FALLOC_FL_ZERO_RANGE | keepSize:
-                    node.File.ZeroRange(offset, length, keepSize: (mode & keepSize) != 0);
+                    node.Writer.ZeroRange(offset, length, keepSize: (mode & keepSize) != 0);
                     return 0;
                 default:
                     // COLLAPSE_RANGE / INSERT_RANGE would shift every later block to a new index.
