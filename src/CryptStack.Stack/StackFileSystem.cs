@@ -444,6 +444,16 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
         bool sourceKnown, Stat source, bool targetKnown, Stat target)
     {
         bool exchange = (flags & Native.RENAME_EXCHANGE) != 0;
+        if (!exchange && sourceKnown && targetKnown && source.Dev == target.Dev && source.Ino == target.Ino)
+        {
+            // rename(2) between two hard links of one file: the backing filesystem changes nothing, but
+            // the kernel (one inode per name here) moves its inode for `path` over `newPath`, so that
+            // is the name under which it now caches this file; `path` comes back on its next lookup.
+            _links.Forget(source, path);
+            _links.Forget(source, newPath);
+            _links.Seen(source, newPath);
+            return;
+        }
         if ((sourceKnown && Native.IsDirectory(source.Mode)) || (exchange && targetKnown && Native.IsDirectory(target.Mode)))
             _links.DirectoryMoved(path, newPath, exchange);
         if (sourceKnown && Native.IsRegular(source.Mode) && source.NLink > 1)

@@ -61,7 +61,9 @@ public sealed class RandomOperations(int seed)
             < 82 => new Op("symlink", Fresh(), LinkTargets[_rng.Next(LinkTargets.Length)]),
             < 87 => new Op("link", Existing(files), Fresh()),
             < 92 => new Op("chmod", Existing(all), A: Modes[_rng.Next(Modes.Length)]),
-            _ => new Op("punch", Existing(files), A: _rng.Next(0, 150_000), B: _rng.Next(1, 60_000)),
+            < 95 => new Op("punch", Existing(files), A: _rng.Next(0, 150_000), B: _rng.Next(1, 60_000)),
+            < 97 => new Op("zero", Existing(files), A: _rng.Next(0, 150_000), B: _rng.Next(1, 60_000)),
+            _ => new Op("mmapwrite", Existing(files), A: _rng.Next(0, 150_000), B: _rng.Next(1, 20_000), DataSeed: dataSeed),
         };
     }
 
@@ -122,8 +124,40 @@ public sealed class RandomOperations(int seed)
                 string r = Result(LibC.FAllocate(fd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, op.A, op.B));
                 return Close(fd, r);
             }
+            case "zero":
+            {
+                int fd = LibC.Open(p, LibC.O_WRONLY | LibC.O_CLOEXEC);
+                if (fd < 0) return Err();
+                string r = Result(LibC.FAllocate(fd, LibC.FALLOC_FL_ZERO_RANGE, op.A, op.B));
+                return Close(fd, r);
+            }
+            case "mmapwrite":
+                return MmapWrite(p, op);
             default: throw new ArgumentException(op.Kind);
         }
+    }
+
+    /// <summary>
+    /// Writes through a shared mapping of the file (never past its end: a mapping does not grow a
+    /// file), then msync and munmap, so the data reaches the filesystem through the page cache's
+    /// writeback path rather than write(2).
+    /// </summary>
+    private static unsafe string MmapWrite(string path, Op op)
+    {
+        int fd = LibC.Open(path, LibC.O_RDWR | LibC.O_CLOEXEC);
+        if (fd < 0) return Err();
+        long size = LibC.FStatOf(fd).Size;
+        long start = op.A / 4096 * 4096;
+        if (start >= size) return Close(fd, "OK nothing mapped");
+        int length = (int)Math.Min(op.B, size - start);
+        nint map = LibC.MMap(0, (nuint)length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, start);
+        if (map == -1) return Close(fd, Err());
+        var data = new byte[length];
+        new Random(op.DataSeed).NextBytes(data);
+        data.CopyTo(new Span<byte>((void*)map, length));
+        string r = Result(LibC.MSync(map, (nuint)length, LibC.MS_SYNC));
+        LibC.MUnmap(map, (nuint)length);
+        return Close(fd, r);
     }
 
     private static string Err() => LibC.Name(LibC.Errno);
