@@ -5,9 +5,11 @@ namespace CryptStack.Fuse;
 /// <summary>Who made the request being served on this thread (fuse_get_context), and what it may ask of the kernel.</summary>
 public static unsafe class FuseRequest
 {
-    public static uint CallerUid => LibFuse.GetContext()->Uid;
-    public static uint CallerGid => LibFuse.GetContext()->Gid;
-    public static int CallerPid => LibFuse.GetContext()->Pid;
+    // fuse_get_context is NULL on a thread that is not serving a request (tests, benchmarks, offline
+    // tools driving a filesystem directly): such calls act for root, as the daemon itself.
+    public static uint CallerUid => LibFuse.GetContext() is var c && c != null ? c->Uid : 0;
+    public static uint CallerGid => LibFuse.GetContext() is var c && c != null ? c->Gid : 0;
+    public static int CallerPid => LibFuse.GetContext() is var c && c != null ? c->Pid : 0;
 
     /// <summary>
     /// Makes the kernel drop its cached attributes and pages of the inode it knows under
