@@ -191,6 +191,27 @@ public class EncryptedIntegrityTests
     }
 
     [Fact]
+    public void Tampered_xattr_value_fails_with_EIO()
+    {
+        using var m = TestVolumes.Mount();
+        File.WriteAllText(m.P("tagged"), "x");
+        Run("setfattr", "-n", "user.colour", "-v", "blue", m.P("tagged"));
+        Assert.Contains("blue", Run("getfattr", "-n", "user.colour", m.P("tagged")));
+        m.Unmount();
+        string backing = CipherFileIn(m.Backing);
+        // getfattr -e hex prints NAME=0xHEX; flip the last byte of the stored (encrypted) value.
+        string line = Run("getfattr", "-d", "-e", "hex", "-m", "user.cs.", backing)
+            .Split('\n').Single(l => l.StartsWith("user.cs.", StringComparison.Ordinal));
+        string name = line[..line.IndexOf('=')];
+        string hex = line[(line.IndexOf('=') + 3)..].Trim();
+        char last = hex[^1] == '0' ? '1' : '0';
+        Run("setfattr", "-n", name, "-v", "0x" + hex[..^1] + last, backing);
+        m.MountAgain();
+        Assert.Contains("Input/output error", Run("getfattr", "-n", "user.colour", m.P("tagged")));
+        Assert.Contains("does not authenticate", m.Log);
+    }
+
+    [Fact]
     public void Backing_directory_holds_no_plaintext_content_name_link_target_or_xattr()
     {
         using var m = TestVolumes.Mount();
