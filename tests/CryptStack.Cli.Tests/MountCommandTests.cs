@@ -110,6 +110,26 @@ public sealed class MountCommandTests : IDisposable
     }
 
     [Fact]
+    public void Mount_left_by_a_killed_daemon_is_reported_and_cleared_by_unmount_with_nothing_lost()
+    {
+        string[] secret = InitWithPassphrase();
+        _s.RunOk(MountArgs(secret));
+        int pid = _m.Started();
+        File.WriteAllText(_m.P("kept"), "written before the kill");
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        Assert.True(_m.WaitForDaemonExit(TimeSpan.FromSeconds(10)));
+
+        var r = _s.RunFails(ExitCodes.AlreadyMounted, ["mount", _s.Volume, _m.MountPoint, .. secret]);
+        Assert.Contains($"cryptstack unmount {_m.MountPoint}", r.StdErr);
+        _s.RunOk(["unmount", _m.MountPoint]);
+        Assert.False(_m.IsMounted);
+
+        _s.RunOk(MountArgs(secret));
+        _m.Started();
+        Assert.Equal("written before the kill", File.ReadAllText(_m.P("kept")));
+    }
+
+    [Fact]
     public void Directory_without_a_volume_exits_NotAVolume()
     {
         string notAVolume = Path.Combine(_s.Root, "plain");

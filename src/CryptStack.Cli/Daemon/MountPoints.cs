@@ -9,16 +9,33 @@ internal static class MountPoints
 
     public static void CheckUsable(string mountPoint, bool allowNonEmpty)
     {
+        // The mount table first: the mount of a daemon that was killed is still listed, and any stat of
+        // it fails (ENOTCONN), which would read as "does not exist".
+        if (MountTable.Find(mountPoint) is { } existing)
+        {
+            bool dead = existing.FsType.StartsWith("fuse", StringComparison.Ordinal) && !Responds(mountPoint);
+            throw new CliException(ExitCodes.AlreadyMounted, dead
+                ? $"{mountPoint}: a FUSE mount whose daemon is gone is still there; remove it with `cryptstack unmount {mountPoint}` and mount again"
+                : $"{mountPoint}: something is already mounted there");
+        }
         if (!Directory.Exists(mountPoint))
             throw new CliException(ExitCodes.Usage, $"{mountPoint}: mount point does not exist or is not a directory");
-        if (IsMounted(mountPoint))
-            throw new CliException(ExitCodes.AlreadyMounted, $"{mountPoint}: something is already mounted there");
         if (!allowNonEmpty && Directory.EnumerateFileSystemEntries(mountPoint).Any())
             throw new CliException(ExitCodes.MountPointNotEmpty, $"{mountPoint}: mount point is not empty (use -o nonempty to mount over it anyway)");
         if (!File.Exists("/dev/fuse"))
             throw new CliException(ExitCodes.FuseMissing, "/dev/fuse is missing: load the fuse kernel module (modprobe fuse)");
         if (!NativeLibraryExists("libfuse3.so.3"))
             throw new CliException(ExitCodes.FuseMissing, "libfuse3 is not installed (Debian: apt-get install fuse3)");
+    }
+
+    private static bool Responds(string mountPoint)
+    {
+        try
+        {
+            _ = File.GetAttributes(mountPoint); // ENOTCONN on a mount whose daemon died
+            return true;
+        }
+        catch (IOException) { return false; }
     }
 
     private static bool NativeLibraryExists(string name)
