@@ -27,18 +27,91 @@ public sealed unsafe class FuseMount : IDisposable
     private GCHandle _self;
     private nint _fuse;
     private FuseOperations* _ops;
+    // Low-level (inode) API: the session instead of the high-level struct fuse.
+    private nint _session;
+    private FuseLowLevelOps* _llops;
     private NativeArgv _argv;
     private Thread? _loop;
     private bool _unmountRequested;
 
     public string MountPoint { get; }
-    internal IFuseFileSystem FileSystem { get; }
+    internal IFuseFileSystem FileSystem { get; } = null!;
+    internal IFuseLowLevelFileSystem LowLevel { get; } = null!;
+    internal MountOptions Options => _options;
 
     private FuseMount(string mountPoint, IFuseFileSystem fileSystem, MountOptions options)
     {
         MountPoint = mountPoint;
         FileSystem = fileSystem;
         _options = options;
+    }
+
+    private FuseMount(string mountPoint, IFuseLowLevelFileSystem fileSystem, MountOptions options)
+    {
+        MountPoint = mountPoint;
+        LowLevel = fileSystem;
+        _options = options;
+    }
+
+    /// <summary>Mounts a low-level (inode) filesystem; lifetime and shutdown are the same as for a path one.</summary>
+    public static FuseMount Mount(string mountPoint, IFuseLowLevelFileSystem fileSystem, MountOptions options)
+    {
+        var mount = new FuseMount(Path.GetFullPath(mountPoint), fileSystem, options);
+        try
+        {
+            mount.StartLowLevel();
+            return mount;
+        }
+        catch
+        {
+            mount.FreeNative();
+            throw;
+        }
+    }
+
+    private void StartLowLevel()
+    {
+        _self = GCHandle.Alloc(this);
+        _llops = (FuseLowLevelOps*)NativeMemory.AllocZeroed((nuint)sizeof(FuseLowLevelOps));
+        FuseLowLevelCallbacks.Fill(_llops);
+        _argv = new NativeArgv(["cryptstack", "-o", _options.ToOptionString()]);
+
+        var args = new FuseArgs { Argc = _argv.Count, Argv = _argv.Pointer, Allocated = 0 };
+        _session = LibFuseLowLevel.SessionNew(&args, _llops, (nuint)sizeof(FuseLowLevelOps), GCHandle.ToIntPtr(_self));
+        if (_session == 0)
+            throw new FuseException($"libfuse rejected the mount options '{_options.ToOptionString()}'");
+
+        byte[] mp = Encoding.UTF8.GetBytes(MountPoint + "\0");
+        int rc;
+        fixed (byte* p = mp) rc = LibFuseLowLevel.SessionMount(_session, p);
+        if (rc != 0)
+        {
+            LibFuseLowLevel.SessionDestroy(_session);
+            _session = 0;
+            throw new FuseException($"cannot mount on {MountPoint} (is /dev/fuse available and the mount point an existing directory?)");
+        }
+
+        _loop = new Thread(RunLoop) { Name = "fuse-loop", IsBackground = true };
+        _loop.Start();
+    }
+
+    internal void ConfigureLowLevel(FuseConnInfo* conn)
+    {
+        conn->Want |= conn->Capable & (FuseCapabilities.ParallelDirops | FuseCapabilities.AtomicOTrunc);
+        conn->Want &= ~(FuseCapabilities.SpliceRead | FuseCapabilities.SpliceWrite | FuseCapabilities.SpliceMove);
+        // The kernel applies the caller's umask before mkdir/mknod/create reach us (no FUSE_DONT_MASK),
+        // as it does for the path API; the daemon runs with umask 0.
+        conn->Want &= ~FuseCapabilities.DontMask;
+        // readdirplus only when it saves lookups: libfuse's adaptive mode lets the kernel choose.
+        conn->Want |= conn->Capable & (FuseCapabilities.ReaddirPlus | FuseCapabilities.ReaddirPlusAuto);
+    }
+
+    /// <summary>What auto_cache and direct_io do in the path API, per open file.</summary>
+    internal void ApplyCachePolicy(FuseFileInfo* fi)
+    {
+        if (_options.DirectIo) fi->DirectIo = true;
+        // The kernel drops cached pages itself when it sees mtime or size change (FUSE_AUTO_INVAL_DATA).
+        else if (_options.AutoCache) fi->KeepCache = true;
     }
 
     /// <summary>Mounts <paramref name="fileSystem"/> at <paramref name="mountPoint"/> and starts serving it.</summary>
@@ -92,7 +165,8 @@ public sealed unsafe class FuseMount : IDisposable
             LibFuse.LoopConfigSetIdleThreads(cfg, Math.Min(4u, _options.MaxThreads));
             // One /dev/fuse fd per worker thread: requests are spread without a shared queue.
             LibFuse.LoopConfigSetCloneFd(cfg, 1);
-            LibFuse.LoopMt(_fuse, cfg);
+            if (_session != 0) LibFuseLowLevel.SessionLoopMt(_session, cfg);
+            else LibFuse.LoopMt(_fuse, cfg);
         }
         catch (Exception e)
         {
@@ -103,9 +177,18 @@ public sealed unsafe class FuseMount : IDisposable
             LibFuse.LoopConfigDestroy(cfg);
             lock (_gate)
             {
-                LibFuse.Unmount(_fuse);
-                LibFuse.Destroy(_fuse);
-                _fuse = 0;
+                if (_session != 0)
+                {
+                    LibFuseLowLevel.SessionUnmount(_session);
+                    LibFuseLowLevel.SessionDestroy(_session);
+                    _session = 0;
+                }
+                else
+                {
+                    LibFuse.Unmount(_fuse);
+                    LibFuse.Destroy(_fuse);
+                    _fuse = 0;
+                }
                 FreeNative();
             }
             _ended.TrySetResult();
@@ -148,10 +231,11 @@ public sealed unsafe class FuseMount : IDisposable
         string? connection = null;
         lock (_gate)
         {
-            if (_fuse == 0 || _unmountRequested) goto wait;
+            if ((_fuse == 0 && _session == 0) || _unmountRequested) goto wait;
             _unmountRequested = true;
             connection = FuseConnections.FindConnection(MountPoint);
-            LibFuse.Exit(_fuse);
+            if (_session != 0) LibFuseLowLevel.SessionExit(_session);
+            else LibFuse.Exit(_fuse);
         }
         // Wake the workers blocked on /dev/fuse: detaching the mount makes their reads fail.
         Detach(MountPoint);
@@ -192,6 +276,7 @@ public sealed unsafe class FuseMount : IDisposable
     private void FreeNative()
     {
         if (_ops != null) { NativeMemory.Free(_ops); _ops = null; }
+        if (_llops != null) { NativeMemory.Free(_llops); _llops = null; }
         _argv.Dispose();
         if (_self.IsAllocated) _self.Free();
     }

@@ -805,23 +805,23 @@ public sealed unsafe class StackFileSystem : IFuseFileSystem, IDisposable
                 return Native.LRemoveXAttr(p, n);
         }
     }
+}
 
-    /// <summary>Splits a NUL-separated list (listxattr) into ranges.</summary>
-    private ref struct NulSeparated(ReadOnlySpan<byte> data)
+/// <summary>Splits a NUL-separated list (listxattr) into ranges.</summary>
+internal ref struct NulSeparated(ReadOnlySpan<byte> data)
+{
+    private readonly ReadOnlySpan<byte> _data = data;
+    private int _start = 0;
+    public Range Current { get; private set; }
+    public readonly NulSeparated GetEnumerator() => this;
+
+    public bool MoveNext()
     {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private int _start = 0;
-        public Range Current { get; private set; }
-        public readonly NulSeparated GetEnumerator() => this;
-
-        public bool MoveNext()
-        {
-            if (_start >= _data.Length) return false;
-            int end = _data[_start..].IndexOf((byte)0);
-            end = end < 0 ? _data.Length : _start + end;
-            Current = new Range(_start, end);
-            _start = end + 1;
-            return true;
-        }
+        if (_start >= _data.Length) return false;
+        int end = _data[_start..].IndexOf((byte)0);
+        end = end < 0 ? _data.Length : _start + end;
+        Current = new Range(_start, end);
+        _start = end + 1;
+        return true;
     }
 }

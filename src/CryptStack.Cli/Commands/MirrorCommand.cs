@@ -38,7 +38,7 @@ internal static class MirrorCommand
                 PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),
                 LogFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.LogFile)),
                 Idle = parsed.Idle,
-                CreateFileSystem = loggers => new StackFileSystem(source, StackTransforms.Identity, parsed.Stack, loggers.CreateLogger("mirror")),
+                CreateFileSystem = loggers => new InodeStackFileSystem(source, StackTransforms.Identity, loggers.CreateLogger("mirror")),
             };
             return MountDaemon.Run(job, result.GetValue(options.Debug));
         });

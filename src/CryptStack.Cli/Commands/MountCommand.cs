@@ -55,7 +55,7 @@ internal static class MountCommand
                 CreateFileSystem = loggers =>
                 {
                     layer = new EncryptionLayer(volume, loggers, new EncryptionOptions { SharedStorage = !parsed.Stack.CacheDirectories });
-                    return new StackFileSystem(source, layer.Transforms, parsed.Stack, loggers.CreateLogger("cryptstack"));
+                    return new InodeStackFileSystem(source, layer.Transforms, loggers.CreateLogger("cryptstack"));
                 },
                 Cleanup = () =>
                 {

@@ -10,7 +10,7 @@ internal sealed class MountJob
     public required string MountPoint { get; init; }
     public required MountOptions Options { get; init; }
     /// <summary>Builds the filesystem; runs in the daemon, so secrets are opened there.</summary>
-    public required Func<ILoggerFactory, StackFileSystem> CreateFileSystem { get; init; }
+    public required Func<ILoggerFactory, InodeStackFileSystem> CreateFileSystem { get; init; }
     /// <summary>Runs when the filesystem is no longer served (zero key buffers, ...).</summary>
     public Action? Cleanup { get; init; }
     public bool NotifyParent { get; init; }

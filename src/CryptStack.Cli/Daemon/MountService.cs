@@ -14,7 +14,7 @@ internal sealed class MountService(
     MountJob job, IHostApplicationLifetime lifetime, ILoggerFactory loggers, ILogger<MountService> log) : IHostedService
 {
     private FuseMount? _mount;
-    private StackFileSystem? _fs;
+    private InodeStackFileSystem? _fs;
     private Timer? _idleTimer;
     private int _idleChecking;
     private int _released;

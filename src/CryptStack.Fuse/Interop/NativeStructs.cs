@@ -54,6 +54,9 @@ internal struct FuseConnInfo
 internal static class FuseCapabilities
 {
     public const uint AsyncRead = 0x1;
+    public const uint DontMask = 0x40;
+    public const uint ReaddirPlus = 0x2000;
+    public const uint ReaddirPlusAuto = 0x4000;
     public const uint PosixLocks = 0x2;
     public const uint AtomicOTrunc = 0x8;
     public const uint SpliceWrite = 0x80;

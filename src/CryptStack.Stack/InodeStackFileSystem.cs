@@ -1,0 +1,757 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
+using CryptStack.Fuse;
+using CryptStack.Stack.Interop;
+using Microsoft.Extensions.Logging;
+
+namespace CryptStack.Stack;
+
+/// <summary>
+/// The stacked filesystem over libfuse's low-level (inode) API. Every node the kernel knows holds
+/// an O_PATH descriptor of its backing inode (<see cref="InodeTable"/>), and every operation runs
+/// on (parent node descriptor, backing name) or on the node's own descriptor: no path is resolved
+/// per request, and no symlink or ".." in the backing tree is ever followed (names are single
+/// components, opened O_NOFOLLOW). Hard links are one node, so they share attributes and pages;
+/// an unlinked file that is still open keeps its node and descriptor until the kernel forgets it.
+/// Transforms, fs/stack.c helpers and ownership rules are those of <see cref="StackFileSystem"/>.
+/// </summary>
+public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisposable
+{
+    private sealed class OpenFile(int fd, IFileContent content)
+    {
+        public readonly int Fd = fd;
+        public readonly IFileContent Content = content;
+    }
+
+    private sealed class OpenDirectory(int fd, nint stream, object? state)
+    {
+        public readonly int Fd = fd;
+        public readonly nint Stream = stream;
+        public readonly object? State = state;
+        /// <summary>Where the stream stands (telldir cookie); guarded by locking this object.</summary>
+        public long Position;
+    }
+
+    private readonly int _rootFd;
+    private readonly IContentTransform _content;
+    private readonly INameTransform _names;
+    private readonly ISizeMap _sizes;
+    private readonly InodeTable _nodes;
+    private readonly HandleTable<OpenFile> _files = new();
+    private readonly HandleTable<OpenDirectory> _openDirs = new();
+    private readonly ILogger _log;
+    private readonly bool _asRoot;
+    private long _activity;
+    private int _openFiles;
+
+    public string BackingPath { get; }
+    public long ActivityCount => Volatile.Read(ref _activity);
+    public int OpenFileCount => Volatile.Read(ref _openFiles);
+
+    public InodeStackFileSystem(string backingPath, StackTransforms transforms, ILogger logger)
+    {
+        BackingPath = Path.GetFullPath(backingPath);
+        _log = logger;
+        _content = transforms.Content;
+        _names = transforms.Names;
+        _sizes = transforms.Sizes;
+        fixed (byte* p = NativeString.Z(Encoding.UTF8.GetBytes(BackingPath)))
+            _rootFd = Native.OpenAt(Native.AT_FDCWD, p, Native.O_RDONLY | Native.O_DIRECTORY);
+        if (_rootFd < 0)
+            throw new StackException(-_rootFd, $"{BackingPath}: cannot open backing directory (errno {-_rootFd})");
+        _nodes = new InodeTable(_rootFd);
+        _asRoot = Native.GetEuid() == 0;
+        // Fail at mount time, not at the first request, if the transform cannot read the root.
+        DirectoryState(_nodes.Root);
+    }
+
+    public void Dispose()
+    {
+        _nodes.Dispose();
+        Native.Close(_rootFd);
+    }
+
+    // ---- nodes ------------------------------------------------------------------------------
+
+    private InodeNode Node(ulong id) =>
+        _nodes.Get(id) ?? throw new StackException(Errno.ESTALE, $"node {id} is not known");
+
+    private object? DirectoryState(InodeNode dir)
+    {
+        if (dir.DirectoryLoaded) return dir.DirectoryState;
+        lock (dir)
+        {
+            if (dir.DirectoryLoaded) return dir.DirectoryState;
+            dir.DirectoryState = _names.LoadDirectory(dir.Fd, dir == _nodes.Root ? "/" : dir.UpperName);
+            dir.DirectoryLoaded = true;
+            return dir.DirectoryState;
+        }
+    }
+
+    private LowerName Encode(InodeNode parent, ReadOnlySpan<byte> upperName) => _names.Encode(DirectoryState(parent), upperName);
+
+    private static string UpperPath(InodeNode parent, ReadOnlySpan<byte> name) =>
+        (parent.UpperName == "/" ? "/" : parent.UpperName + "/") + Encoding.UTF8.GetString(name);
+
+    /// <summary>"/proc/self/fd/N": reaches a node's inode through its O_PATH descriptor (xattrs, chmod, reopening).</summary>
+    private static byte[] ProcPath(int fd) => Encoding.ASCII.GetBytes($"/proc/self/fd/{fd}\0");
+
+    /// <summary>Opens the entry <paramref name="lower"/> of <paramref name="parent"/> as a node and fills the kernel's entry (one lookup).</summary>
+    private int Enter(InodeNode parent, ReadOnlySpan<byte> upperName, in LowerName lower, out FuseEntryParam entry)
+    {
+        entry = default;
+        int fd;
+        fixed (byte* n = NativeString.Z(lower.Name))
+            fd = Native.OpenAt(parent.Fd, n, Native.O_PATH | Native.O_NOFOLLOW);
+        if (fd < 0) return fd;
+        int rc = Native.FStat(fd, out var lowerStat);
+        if (rc < 0)
+        {
+            Native.Close(fd);
+            return rc;
+        }
+        var node = _nodes.Intern(fd, lowerStat);
+        node.UpperName = UpperPath(parent, upperName);
+        node.LowerName = lower.Name;
+        if (node.IsSymlink) SetSymlinkParent(node, parent.Fd);
+        entry.Ino = node.Id;
+        CopyUp(lowerStat, ref entry.Attr, node);
+        Interlocked.Increment(ref _activity);
+        return 0;
+    }
+
+    private static void SetSymlinkParent(InodeNode node, int parentFd)
+    {
+        int dup;
+        fixed (byte* dot = ".\0"u8) dup = Native.OpenAt(parentFd, dot, Native.O_PATH | Native.O_DIRECTORY);
+        if (dup < 0) return;
+        int old = Interlocked.Exchange(ref node.ParentFd, dup);
+        if (old >= 0) Native.Close(old);
+    }
+
+    private void CopyUp(in Stat lower, ref Stat upper, InodeNode node)
+    {
+        FsStack.CopyAttrAll(lower, ref upper);
+        FsStack.CopyInodeSize(lower, ref upper, _sizes);
+        if (!_names.IsIdentity && Native.IsSymlink(lower.Mode))
+        {
+            // A symlink's size is its target's length, which only decoding the target gives.
+            Span<byte> plain = stackalloc byte[4096];
+            int p = ReadLinkCore(node, plain);
+            if (p >= 0) upper.Size = p;
+        }
+    }
+
+    /// <summary>Gives a new entry to the calling user when the daemon runs as root (allow_other).</summary>
+    private void ApplyCallerOwnership(int parentFd, byte* name)
+    {
+        if (!_asRoot) return;
+        uint uid = FuseRequest.CallerUid, gid = FuseRequest.CallerGid;
+        if (uid == 0 && gid == 0) return;
+        // In a setgid directory the kernel already gave the entry the directory's group.
+        if (Native.FStat(parentFd, out var parentStat) == 0 && (parentStat.Mode & Native.S_ISGID) != 0) gid = uint.MaxValue;
+        Native.FChownAt(parentFd, name, uid, gid, Native.AT_SYMLINK_NOFOLLOW);
+    }
+
+    // ---- lookup and attributes --------------------------------------------------------------
+
+    public int Lookup(ulong parent, ReadOnlySpan<byte> name, out FuseEntryParam entry)
+    {
+        entry = default;
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            int rc = Enter(dir, name, lower, out entry);
+            // A cacheable "no such entry" (the binding answers ENOENT if negative caching is off).
+            if (rc == -Errno.ENOENT) { entry = default; return 0; }
+            return rc;
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public void Forget(ulong node, ulong lookups) => _nodes.Forget(node, lookups);
+
+    public int GetAttr(ulong node, out Stat stat, FileInfoRef fi)
+    {
+        stat = default;
+        Interlocked.Increment(ref _activity);
+        Stat lower;
+        if (!fi.IsNull && _files.Get(fi.Value.FileHandle) is { } file)
+        {
+            int frc = Native.FStat(file.Fd, out lower);
+            if (frc < 0) return frc;
+            FsStack.CopyAttrAll(lower, ref stat);
+            FsStack.CopyInodeSize(lower, ref stat, _sizes);
+            return 0;
+        }
+        var n = _nodes.Get(node);
+        if (n == null) return -Errno.ESTALE;
+        int rc = Native.FStat(n.Fd, out lower);
+        if (rc < 0) return rc;
+        CopyUp(lower, ref stat, n);
+        return 0;
+    }
+
+    public int SetAttr(ulong node, ref Stat stat, int toSet, FileInfoRef fi)
+    {
+        var n = _nodes.Get(node);
+        if (n == null) return -Errno.ESTALE;
+        var file = fi.IsNull ? null : _files.Get(fi.Value.FileHandle);
+        int rc;
+        if ((toSet & SetAttrFields.Mode) != 0)
+        {
+            if (file != null) rc = Native.FChmod(file.Fd, stat.Mode);
+            else if (n.IsSymlink) rc = -Errno.EOPNOTSUPP;
+            else fixed (byte* p = ProcPath(n.Fd)) rc = Native.Chmod(p, stat.Mode);
+            if (rc < 0) return rc;
+        }
+        if ((toSet & (SetAttrFields.Uid | SetAttrFields.Gid)) != 0)
+        {
+            uint uid = (toSet & SetAttrFields.Uid) != 0 ? stat.Uid : uint.MaxValue;
+            uint gid = (toSet & SetAttrFields.Gid) != 0 ? stat.Gid : uint.MaxValue;
+            fixed (byte* empty = "\0"u8)
+                rc = Native.FChownAt(n.Fd, empty, uid, gid, Native.AT_EMPTY_PATH | Native.AT_SYMLINK_NOFOLLOW);
+            if (rc < 0) return rc;
+        }
+        if ((toSet & SetAttrFields.Size) != 0)
+        {
+            rc = file != null ? file.Content.SetLength(stat.Size) : Truncate(n, stat.Size);
+            if (rc < 0) return rc;
+        }
+        if ((toSet & (SetAttrFields.ATime | SetAttrFields.MTime)) != 0)
+        {
+            TimeSpec* times = stackalloc TimeSpec[2];
+            times[0] = Time(toSet, SetAttrFields.ATime, SetAttrFields.ATimeNow, stat.ATime);
+            times[1] = Time(toSet, SetAttrFields.MTime, SetAttrFields.MTimeNow, stat.MTime);
+            if (file != null) rc = Native.FUtimens(file.Fd, times);
+            else if (n.IsSymlink)
+            {
+                // utimensat cannot reach a symlink through its O_PATH descriptor without following it.
+                int parentFd = Volatile.Read(ref n.ParentFd);
+                if (parentFd < 0) return -Errno.ESTALE;
+                fixed (byte* name = NativeString.Z(n.LowerName))
+                    rc = Native.UtimensAt(parentFd, name, times, Native.AT_SYMLINK_NOFOLLOW);
+            }
+            else fixed (byte* p = ProcPath(n.Fd)) rc = Native.UtimensAt(Native.AT_FDCWD, p, times, 0);
+            if (rc < 0) return rc;
+        }
+        return GetAttr(node, out stat, fi);
+    }
+
+    private static TimeSpec Time(int toSet, int field, int now, TimeSpec value) =>
+        (toSet & now) != 0 ? new TimeSpec { Nanoseconds = TimeSpec.UtimeNow }
+        : (toSet & field) != 0 ? value
+        : new TimeSpec { Nanoseconds = TimeSpec.UtimeOmit };
+
+    private int Truncate(InodeNode n, long length)
+    {
+        if (length < 0) return -Errno.EINVAL;
+        int fd = Reopen(n, Native.O_WRONLY);
+        if (fd < 0) return fd;
+        try
+        {
+            using var content = _content.Open(new LowerFile(fd, n.UpperName, Encoding.UTF8.GetString(n.LowerName)));
+            return content.SetLength(length);
+        }
+        catch (StackException e) { return -e.Errno; }
+        finally { Native.Close(fd); }
+    }
+
+    /// <summary>Opens the node's inode for I/O through its O_PATH descriptor: whatever name it has now, even none.</summary>
+    private int Reopen(InodeNode n, int upperFlags)
+    {
+        if (!Native.IsRegular(n.Type)) return n.IsDirectory ? -Errno.EISDIR : -Errno.EINVAL;
+        int flags = _content.LowerOpenFlags(upperFlags) & ~(Native.O_NOFOLLOW | Native.O_CREAT | Native.O_EXCL);
+        fixed (byte* p = ProcPath(n.Fd))
+            return Native.OpenAt(Native.AT_FDCWD, p, flags);
+    }
+
+    public int StatFs(ulong node, ref StatVfs stat) => Native.FStatVfs(_rootFd, ref stat);
+
+    // ---- namespace --------------------------------------------------------------------------
+
+    public int MkNod(ulong parent, ReadOnlySpan<byte> name, uint mode, ulong rdev, out FuseEntryParam entry)
+    {
+        entry = default;
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            fixed (byte* n = NativeString.Z(lower.Name))
+            {
+                int rc = Native.MkNodAt(dir.Fd, n, mode, rdev);
+                if (rc < 0) return rc;
+                ApplyCallerOwnership(dir.Fd, n);
+            }
+            _names.Created(dir.Fd, lower, isDirectory: false);
+            return Enter(dir, name, lower, out entry);
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int MkDir(ulong parent, ReadOnlySpan<byte> name, uint mode, out FuseEntryParam entry)
+    {
+        entry = default;
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            fixed (byte* n = NativeString.Z(lower.Name))
+            {
+                int rc = Native.MkDirAt(dir.Fd, n, mode);
+                if (rc < 0) return rc;
+                ApplyCallerOwnership(dir.Fd, n);
+                try { _names.Created(dir.Fd, lower, isDirectory: true); }
+                catch (StackException e)
+                {
+                    Native.UnlinkAt(dir.Fd, n, Native.AT_REMOVEDIR);
+                    return -e.Errno;
+                }
+            }
+            return Enter(dir, name, lower, out entry);
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int Unlink(ulong parent, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            fixed (byte* n = NativeString.Z(lower.Name))
+            {
+                int rc = Native.UnlinkAt(dir.Fd, n, 0);
+                if (rc < 0) return rc;
+            }
+            _names.Removed(dir.Fd, lower);
+            return 0;
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int RmDir(ulong parent, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            int rc = _names.RemoveDirectory(dir.Fd, lower);
+            if (rc < 0) return rc;
+            _names.Removed(dir.Fd, lower);
+            return 0;
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int SymLink(ReadOnlySpan<byte> target, ulong parent, ReadOnlySpan<byte> name, out FuseEntryParam entry)
+    {
+        entry = default;
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            byte[] lowerTarget = _names.EncodeLinkTarget(dir.Fd, lower, target);
+            fixed (byte* n = NativeString.Z(lower.Name))
+            fixed (byte* t = NativeString.Z(lowerTarget))
+            {
+                int rc = Native.SymlinkAt(t, dir.Fd, n);
+                if (rc < 0) return rc;
+                ApplyCallerOwnership(dir.Fd, n);
+            }
+            _names.Created(dir.Fd, lower, isDirectory: false);
+            return Enter(dir, name, lower, out entry);
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int ReadLink(ulong node, Span<byte> buffer)
+    {
+        var n = _nodes.Get(node);
+        if (n == null) return -Errno.ESTALE;
+        return ReadLinkCore(n, buffer);
+    }
+
+    private int ReadLinkCore(InodeNode n, Span<byte> buffer)
+    {
+        fixed (byte* empty = "\0"u8)
+        {
+            if (_names.IsIdentity) return Native.ReadLinkAt(n.Fd, empty, buffer);
+            byte[] stored = ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                int slen = Native.ReadLinkAt(n.Fd, empty, stored.AsSpan(0, 4096));
+                if (slen < 0) return slen;
+                int parentFd = Volatile.Read(ref n.ParentFd);
+                if (parentFd < 0) return -Errno.ESTALE;
+                return _names.DecodeLinkTarget(parentFd, n.LowerName, stored.AsSpan(0, slen), buffer);
+            }
+            finally { ArrayPool<byte>.Shared.Return(stored); }
+        }
+    }
+
+    public int Rename(ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, uint flags)
+    {
+        try
+        {
+            var oldDir = Node(parent);
+            var newDir = Node(newParent);
+            var oldLower = Encode(oldDir, name);
+            var newLower = Encode(newDir, newName);
+            fixed (byte* o = NativeString.Z(oldLower.Name))
+            fixed (byte* nn = NativeString.Z(newLower.Name))
+            {
+                int rc = Native.RenameAt2(oldDir.Fd, o, newDir.Fd, nn, flags);
+                if (rc == -Errno.ENOTEMPTY && !_names.IsIdentity)
+                {
+                    // The target directory may be empty to the user but hold the transform's own
+                    // files (a directory id): let the transform remove it, then move into place.
+                    rc = _names.RemoveDirectory(newDir.Fd, newLower);
+                    if (rc == 0)
+                    {
+                        _names.Removed(newDir.Fd, newLower);
+                        rc = Native.RenameAt2(oldDir.Fd, o, newDir.Fd, nn, flags);
+                    }
+                }
+                if (rc < 0) return rc;
+                _names.Renamed(oldDir.Fd, oldLower, newDir.Fd, newLower, flags);
+                Moved(newDir, newName, newLower, nn);
+                if ((flags & Native.RENAME_EXCHANGE) != 0) Moved(oldDir, name, oldLower, o);
+            }
+            return 0;
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    /// <summary>Keeps a known node's last name (logs, symlink targets) in step with a rename.</summary>
+    private void Moved(InodeNode dir, ReadOnlySpan<byte> upperName, in LowerName lower, byte* lowerZ)
+    {
+        if (Native.FStatAt(dir.Fd, lowerZ, out var st) < 0) return;
+        if (_nodes.Find((st.Dev, st.Ino)) is not { } node) return;
+        node.UpperName = UpperPath(dir, upperName);
+        node.LowerName = lower.Name;
+        if (node.IsSymlink) SetSymlinkParent(node, dir.Fd);
+    }
+
+    public int Link(ulong node, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntryParam entry)
+    {
+        entry = default;
+        try
+        {
+            var n = Node(node);
+            var dir = Node(newParent);
+            var lower = Encode(dir, newName);
+            fixed (byte* p = ProcPath(n.Fd))
+            fixed (byte* nn = NativeString.Z(lower.Name))
+            {
+                // linkat through /proc/self/fd follows the magic link to the inode, without the
+                // CAP_DAC_READ_SEARCH that AT_EMPTY_PATH would need.
+                int rc = Native.LinkAt(Native.AT_FDCWD, p, dir.Fd, nn, Native.AT_SYMLINK_FOLLOW);
+                if (rc < 0) return rc;
+            }
+            _names.Created(dir.Fd, lower, isDirectory: false);
+            return Enter(dir, newName, lower, out entry);
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    // ---- files --------------------------------------------------------------------------------
+
+    private int AddOpenFile(int fd, string upperPath, byte[] lowerName, ref FuseFileInfo fi, bool truncate)
+    {
+        IFileContent content;
+        try
+        {
+            content = _content.Open(new LowerFile(fd, upperPath, Encoding.UTF8.GetString(lowerName)));
+        }
+        catch (StackException e)
+        {
+            Native.Close(fd);
+            return -e.Errno;
+        }
+        if (truncate)
+        {
+            // Atomic O_TRUNC: transforms strip O_TRUNC from the backing open (a header may have
+            // to survive), so the content does it, in its own terms.
+            int trc = content.SetLength(0);
+            if (trc < 0)
+            {
+                content.Dispose();
+                Native.Close(fd);
+                return trc;
+            }
+        }
+        fi.FileHandle = _files.Add(new OpenFile(fd, content));
+        Interlocked.Increment(ref _openFiles);
+        Interlocked.Increment(ref _activity);
+        return 0;
+    }
+
+    public int Open(ulong node, ref FuseFileInfo fi)
+    {
+        var n = _nodes.Get(node);
+        if (n == null) return -Errno.ESTALE;
+        int fd = Reopen(n, fi.Flags);
+        if (fd < 0) return fd;
+        return AddOpenFile(fd, n.UpperName, n.LowerName, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
+    }
+
+    public int Create(ulong parent, ReadOnlySpan<byte> name, uint mode, ref FuseFileInfo fi, out FuseEntryParam entry)
+    {
+        entry = default;
+        try
+        {
+            var dir = Node(parent);
+            var lower = Encode(dir, name);
+            int fd;
+            fixed (byte* n = NativeString.Z(lower.Name))
+            {
+                int flags = _content.LowerOpenFlags(fi.Flags) | Native.O_CREAT | Native.O_NOFOLLOW | (fi.Flags & Native.O_EXCL);
+                fd = Native.OpenAt(dir.Fd, n, flags, mode);
+                if (fd < 0) return fd;
+                if (_asRoot && (FuseRequest.CallerUid != 0 || FuseRequest.CallerGid != 0))
+                    Native.FChown(fd, FuseRequest.CallerUid, FuseRequest.CallerGid);
+            }
+            _names.Created(dir.Fd, lower, isDirectory: false);
+            int rc = Enter(dir, name, lower, out entry);
+            if (rc < 0)
+            {
+                Native.Close(fd);
+                return rc;
+            }
+            // Without O_EXCL, create may open a file that already exists: O_TRUNC applies to it.
+            rc = AddOpenFile(fd, UpperPath(dir, name), lower.Name, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
+            if (rc < 0) _nodes.Forget(entry.Ino, 1);
+            return rc;
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int Read(ulong node, Span<byte> buffer, long offset, ref FuseFileInfo fi)
+    {
+        var file = _files.Get(fi.FileHandle);
+        return file == null ? -Errno.EBADF : file.Content.Read(buffer, offset);
+    }
+
+    public int Write(ulong node, ReadOnlySpan<byte> buffer, long offset, ref FuseFileInfo fi)
+    {
+        var file = _files.Get(fi.FileHandle);
+        return file == null ? -Errno.EBADF : file.Content.Write(buffer, offset);
+    }
+
+    public int FAllocate(ulong node, int mode, long offset, long length, ref FuseFileInfo fi)
+    {
+        var file = _files.Get(fi.FileHandle);
+        return file == null ? -Errno.EBADF : file.Content.Allocate(mode, offset, length);
+    }
+
+    public long LSeek(ulong node, long offset, int whence, ref FuseFileInfo fi)
+    {
+        var file = _files.Get(fi.FileHandle);
+        return file == null ? -Errno.EBADF : file.Content.Seek(offset, whence);
+    }
+
+    public int Flush(ulong node, ref FuseFileInfo fi) => 0;
+
+    public int Release(ulong node, ref FuseFileInfo fi)
+    {
+        var file = _files.Remove(fi.FileHandle);
+        if (file == null) return 0;
+        Interlocked.Decrement(ref _openFiles);
+        try { file.Content.Dispose(); }
+        finally { Native.Close(file.Fd); }
+        return 0;
+    }
+
+    public int FSync(ulong node, bool dataOnly, ref FuseFileInfo fi)
+    {
+        var file = _files.Get(fi.FileHandle);
+        return file == null ? -Errno.EBADF : file.Content.Sync(dataOnly);
+    }
+
+    // ---- directories --------------------------------------------------------------------------
+
+    public int OpenDir(ulong node, ref FuseFileInfo fi)
+    {
+        try
+        {
+            var n = Node(node);
+            var state = DirectoryState(n);
+            int fd;
+            fixed (byte* dot = ".\0"u8)
+                fd = Native.OpenAt(n.Fd, dot, Native.O_RDONLY | Native.O_DIRECTORY);
+            if (fd < 0) return fd;
+            nint stream = Native.FdOpenDir(fd);
+            if (stream == 0)
+            {
+                Native.Close(fd);
+                return -Errno.ENOMEM;
+            }
+            fi.FileHandle = _openDirs.Add(new OpenDirectory(fd, stream, state));
+            Interlocked.Increment(ref _activity);
+            return 0;
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    public int ReadDir(ulong node, ref DirectoryBuffer entries, long offset, ref FuseFileInfo fi, bool plus)
+    {
+        var dir = _openDirs.Get(fi.FileHandle);
+        if (dir == null) return -Errno.EBADF;
+        var parent = plus ? _nodes.Get(node) : null;
+        if (plus && parent == null) return -Errno.ESTALE;
+        lock (dir)
+        {
+            if (offset != dir.Position)
+            {
+                if (offset == 0) Native.RewindDir(dir.Stream);
+                else Native.SeekDir(dir.Stream, offset);
+                dir.Position = offset;
+            }
+            Native.Dirent* entry;
+            while ((entry = Native.ReadDir(dir.Stream)) != null)
+            {
+                var lowerName = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry->Name);
+                long next = entry->Off;
+                bool dot = IsDotOrDotDot(lowerName);
+                ReadOnlySpan<byte> upper = lowerName;
+                if (!_names.IsIdentity && !dot)
+                {
+                    byte[]? decoded = _names.Decode(dir.State, dir.Fd, lowerName);
+                    if (decoded == null) { dir.Position = next; continue; }
+                    upper = decoded;
+                }
+                bool added;
+                if (!plus || dot)
+                {
+                    var st = new Stat { Ino = entry->Ino, Mode = (uint)entry->Type << 12 };
+                    if (plus)
+                    {
+                        // "." and ".." carry no lookup: the kernel ignores their entry.
+                        var e = new FuseEntryParam { Attr = st };
+                        added = entries.AddPlus(upper, e, next);
+                    }
+                    else added = entries.Add(upper, st, next);
+                }
+                else
+                {
+                    FuseEntryParam e;
+                    int rc;
+                    try { rc = Enter(parent!, upper, new LowerName(lowerName.ToArray()), out e); }
+                    catch (StackException) { rc = -Errno.EIO; e = default; }
+                    if (rc < 0)
+                    {
+                        // Gone since readdir saw it (or unreadable): list it without a node.
+                        e = new FuseEntryParam { Attr = new Stat { Ino = entry->Ino, Mode = (uint)entry->Type << 12 } };
+                    }
+                    added = entries.AddPlus(upper, e, next);
+                    if (!added && e.Ino != 0) _nodes.Forget(e.Ino, 1);
+                }
+                if (!added)
+                {
+                    // Comes first in the next call, which starts where this entry started.
+                    Native.SeekDir(dir.Stream, dir.Position);
+                    break;
+                }
+                dir.Position = next;
+            }
+        }
+        return 0;
+    }
+
+    private static bool IsDotOrDotDot(ReadOnlySpan<byte> n) =>
+        (n.Length == 1 && n[0] == (byte)'.') || (n.Length == 2 && n[0] == (byte)'.' && n[1] == (byte)'.');
+
+    public int ReleaseDir(ulong node, ref FuseFileInfo fi)
+    {
+        var dir = _openDirs.Remove(fi.FileHandle);
+        if (dir != null) Native.CloseDir(dir.Stream);
+        return 0;
+    }
+
+    public int FSyncDir(ulong node, bool dataOnly, ref FuseFileInfo fi)
+    {
+        var dir = _openDirs.Get(fi.FileHandle);
+        if (dir == null) return -Errno.EBADF;
+        return dataOnly ? Native.FDataSync(dir.Fd) : Native.FSync(dir.Fd);
+    }
+
+    // ---- extended attributes --------------------------------------------------------------
+
+    // Through /proc/self/fd/N of the node's O_PATH descriptor: the magic link reaches the inode
+    // itself (a symlink's too), whatever name it has now.
+    private byte[]? XattrTarget(ulong node) => _nodes.Get(node) is { } n ? ProcPath(n.Fd) : null;
+
+    public int SetXAttr(ulong node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int flags)
+    {
+        byte[]? lowerName = _names.EncodeXattrName(name);
+        if (lowerName == null) return -Errno.EOPNOTSUPP;
+        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
+        ReadOnlySpan<byte> stored = _names.IsIdentity ? value : _names.EncodeXattrValue(lowerName, value);
+        fixed (byte* p = target)
+        fixed (byte* n = NativeString.Z(lowerName))
+            return Native.SetXAttr(p, n, stored, flags);
+    }
+
+    public int GetXAttr(ulong node, ReadOnlySpan<byte> name, Span<byte> value)
+    {
+        byte[]? lowerName = _names.EncodeXattrName(name);
+        if (lowerName == null) return -Errno.ENODATA;
+        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
+        fixed (byte* p = target)
+        fixed (byte* n = NativeString.Z(lowerName))
+        {
+            if (_names.IsIdentity) return Native.GetXAttr(p, n, value);
+            byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024 + 64);
+            try
+            {
+                int len = Native.GetXAttr(p, n, stored);
+                if (len < 0) return len;
+                return _names.DecodeXattrValue(lowerName, stored.AsSpan(0, len), value);
+            }
+            finally { ArrayPool<byte>.Shared.Return(stored); }
+        }
+    }
+
+    public int ListXAttr(ulong node, Span<byte> list)
+    {
+        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
+        fixed (byte* p = target)
+        {
+            if (_names.IsIdentity) return Native.ListXAttr(p, list);
+            byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                int len = Native.ListXAttr(p, stored);
+                if (len < 0) return len;
+                int total = 0;
+                foreach (var range in new NulSeparated(stored.AsSpan(0, len)))
+                {
+                    byte[]? upper = _names.DecodeXattrName(stored.AsSpan(range));
+                    if (upper == null) continue;
+                    if (list.Length > 0)
+                    {
+                        if (total + upper.Length + 1 > list.Length) return -Errno.ERANGE;
+                        upper.CopyTo(list[total..]);
+                        list[total + upper.Length] = 0;
+                    }
+                    total += upper.Length + 1;
+                }
+                return total;
+            }
+            finally { ArrayPool<byte>.Shared.Return(stored); }
+        }
+    }
+
+    public int RemoveXAttr(ulong node, ReadOnlySpan<byte> name)
+    {
+        byte[]? lowerName = _names.EncodeXattrName(name);
+        if (lowerName == null) return -Errno.ENODATA;
+        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
+        fixed (byte* p = target)
+        fixed (byte* n = NativeString.Z(lowerName))
+            return Native.RemoveXAttr(p, n);
+    }
+}
