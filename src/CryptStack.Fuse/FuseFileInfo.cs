@@ -29,7 +29,7 @@ public struct FuseFileInfo
     private void Set(uint bit, bool on) => _bits = on ? _bits | bit : _bits & ~bit;
 }
 
-/// <summary>A fuse_file_info that libfuse may pass as NULL (getattr, chmod, chown, truncate, utimens).</summary>
+/// <summary>A fuse_file_info that libfuse may pass as NULL (getattr and setattr without an open file).</summary>
 public readonly unsafe ref struct FileInfoRef
 {
     private readonly FuseFileInfo* _info;

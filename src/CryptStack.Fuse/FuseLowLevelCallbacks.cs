@@ -93,7 +93,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Init(nint userData, FuseConnInfo* conn)
     {
-        try { ((FuseMount)GCHandle.FromIntPtr(userData).Target!).ConfigureLowLevel(conn); }
+        try { ((FuseMount)GCHandle.FromIntPtr(userData).Target!).Configure(conn); }
         catch (Exception e) { try { FuseMount.CallbackFailed?.Invoke("init", e); } catch { } }
     }
 
@@ -103,7 +103,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.Lookup(parent, S(name), out var e);
+            int rc = m.FileSystem.Lookup(parent, S(name), out var e);
             Entry(req, m, rc, ref e);
         }
         catch (Exception ex) { Fail(req, "lookup", ex); }
@@ -113,7 +113,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Forget(nint req, ulong node, ulong lookups)
     {
-        try { Mount(req).LowLevel.Forget(node, lookups); }
+        try { Mount(req).FileSystem.Forget(node, lookups); }
         catch (Exception ex) { try { FuseMount.CallbackFailed?.Invoke("forget", ex); } catch { } }
         finally { Done(req); }
         LibFuseLowLevel.ReplyNone(req);
@@ -124,7 +124,7 @@ internal static unsafe class FuseLowLevelCallbacks
     {
         try
         {
-            var fs = Mount(req).LowLevel;
+            var fs = Mount(req).FileSystem;
             for (nuint i = 0; i < count; i++) fs.Forget(forgets[i].Ino, forgets[i].NLookup);
         }
         catch (Exception ex) { try { FuseMount.CallbackFailed?.Invoke("forget", ex); } catch { } }
@@ -138,7 +138,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.GetAttr(node, out var st, new FileInfoRef(fi));
+            int rc = m.FileSystem.GetAttr(node, out var st, new FileInfoRef(fi));
             if (rc < 0) Err(req, rc);
             else LibFuseLowLevel.ReplyAttr(req, &st, m.Options.AttrTimeout);
         }
@@ -153,7 +153,7 @@ internal static unsafe class FuseLowLevelCallbacks
         {
             var m = Mount(req);
             var st = *attr;
-            int rc = m.LowLevel.SetAttr(node, ref st, toSet, new FileInfoRef(fi));
+            int rc = m.FileSystem.SetAttr(node, ref st, toSet, new FileInfoRef(fi));
             if (rc < 0) Err(req, rc);
             else LibFuseLowLevel.ReplyAttr(req, &st, m.Options.AttrTimeout);
         }
@@ -168,7 +168,7 @@ internal static unsafe class FuseLowLevelCallbacks
         {
             const int Max = 4096;
             byte* buf = Buffer(Max + 1);
-            int rc = Mount(req).LowLevel.ReadLink(node, new Span<byte>(buf, Max));
+            int rc = Mount(req).FileSystem.ReadLink(node, new Span<byte>(buf, Max));
             if (rc < 0) { Err(req, rc); return; }
             buf[rc] = 0;
             LibFuseLowLevel.ReplyReadLink(req, buf);
@@ -183,7 +183,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.MkNod(parent, S(name), mode, rdev, out var e);
+            int rc = m.FileSystem.MkNod(parent, S(name), mode, rdev, out var e);
             Entry(req, m, rc, ref e);
         }
         catch (Exception ex) { Fail(req, "mknod", ex); }
@@ -196,7 +196,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.MkDir(parent, S(name), mode, out var e);
+            int rc = m.FileSystem.MkDir(parent, S(name), mode, out var e);
             Entry(req, m, rc, ref e);
         }
         catch (Exception ex) { Fail(req, "mkdir", ex); }
@@ -206,7 +206,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Unlink(nint req, ulong parent, byte* name)
     {
-        try { Err(req, Mount(req).LowLevel.Unlink(parent, S(name))); }
+        try { Err(req, Mount(req).FileSystem.Unlink(parent, S(name))); }
         catch (Exception ex) { Fail(req, "unlink", ex); }
         finally { Done(req); }
     }
@@ -214,7 +214,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void RmDir(nint req, ulong parent, byte* name)
     {
-        try { Err(req, Mount(req).LowLevel.RmDir(parent, S(name))); }
+        try { Err(req, Mount(req).FileSystem.RmDir(parent, S(name))); }
         catch (Exception ex) { Fail(req, "rmdir", ex); }
         finally { Done(req); }
     }
@@ -225,7 +225,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.SymLink(S(target), parent, S(name), out var e);
+            int rc = m.FileSystem.SymLink(S(target), parent, S(name), out var e);
             Entry(req, m, rc, ref e);
         }
         catch (Exception ex) { Fail(req, "symlink", ex); }
@@ -235,7 +235,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Rename(nint req, ulong parent, byte* name, ulong newParent, byte* newName, uint flags)
     {
-        try { Err(req, Mount(req).LowLevel.Rename(parent, S(name), newParent, S(newName), flags)); }
+        try { Err(req, Mount(req).FileSystem.Rename(parent, S(name), newParent, S(newName), flags)); }
         catch (Exception ex) { Fail(req, "rename", ex); }
         finally { Done(req); }
     }
@@ -246,7 +246,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.Link(node, newParent, S(newName), out var e);
+            int rc = m.FileSystem.Link(node, newParent, S(newName), out var e);
             Entry(req, m, rc, ref e);
         }
         catch (Exception ex) { Fail(req, "link", ex); }
@@ -259,10 +259,10 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.Open(node, ref *fi);
+            int rc = m.FileSystem.Open(node, ref *fi);
             if (rc < 0) { Err(req, rc); return; }
             m.ApplyCachePolicy(fi);
-            if (LibFuseLowLevel.ReplyOpen(req, fi) != 0) m.LowLevel.Release(node, ref *fi); // interrupted: the kernel never saw the handle
+            if (LibFuseLowLevel.ReplyOpen(req, fi) != 0) m.FileSystem.Release(node, ref *fi); // interrupted: the kernel never saw the handle
         }
         catch (Exception ex) { Fail(req, "open", ex); }
         finally { Done(req); }
@@ -274,15 +274,15 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.Create(parent, S(name), mode, ref *fi, out var e);
+            int rc = m.FileSystem.Create(parent, S(name), mode, ref *fi, out var e);
             if (rc < 0) { Err(req, rc); return; }
             m.ApplyCachePolicy(fi);
             e.AttrTimeout = m.Options.AttrTimeout;
             e.EntryTimeout = m.Options.EntryTimeout;
             if (LibFuseLowLevel.ReplyCreate(req, &e, fi) != 0)
             {
-                m.LowLevel.Release(e.Ino, ref *fi);
-                m.LowLevel.Forget(e.Ino, 1);
+                m.FileSystem.Release(e.Ino, ref *fi);
+                m.FileSystem.Forget(e.Ino, 1);
             }
         }
         catch (Exception ex) { Fail(req, "create", ex); }
@@ -295,7 +295,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             byte* buf = Buffer(size);
-            int rc = Mount(req).LowLevel.Read(node, new Span<byte>(buf, (int)size), offset, ref *fi);
+            int rc = Mount(req).FileSystem.Read(node, new Span<byte>(buf, (int)size), offset, ref *fi);
             if (rc < 0) Err(req, rc);
             else LibFuseLowLevel.ReplyBuf(req, buf, (nuint)rc);
         }
@@ -308,7 +308,7 @@ internal static unsafe class FuseLowLevelCallbacks
     {
         try
         {
-            int rc = Mount(req).LowLevel.Write(node, new ReadOnlySpan<byte>(buf, (int)size), offset, ref *fi);
+            int rc = Mount(req).FileSystem.Write(node, new ReadOnlySpan<byte>(buf, (int)size), offset, ref *fi);
             if (rc < 0) Err(req, rc);
             else LibFuseLowLevel.ReplyWrite(req, (nuint)rc);
         }
@@ -319,7 +319,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Flush(nint req, ulong node, FuseFileInfo* fi)
     {
-        try { Err(req, Mount(req).LowLevel.Flush(node, ref *fi)); }
+        try { Err(req, Mount(req).FileSystem.Flush(node, ref *fi)); }
         catch (Exception ex) { Fail(req, "flush", ex); }
         finally { Done(req); }
     }
@@ -327,7 +327,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Release(nint req, ulong node, FuseFileInfo* fi)
     {
-        try { Err(req, Mount(req).LowLevel.Release(node, ref *fi)); }
+        try { Err(req, Mount(req).FileSystem.Release(node, ref *fi)); }
         catch (Exception ex) { Fail(req, "release", ex); }
         finally { Done(req); }
     }
@@ -335,7 +335,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void FSync(nint req, ulong node, int dataOnly, FuseFileInfo* fi)
     {
-        try { Err(req, Mount(req).LowLevel.FSync(node, dataOnly != 0, ref *fi)); }
+        try { Err(req, Mount(req).FileSystem.FSync(node, dataOnly != 0, ref *fi)); }
         catch (Exception ex) { Fail(req, "fsync", ex); }
         finally { Done(req); }
     }
@@ -346,9 +346,9 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             var m = Mount(req);
-            int rc = m.LowLevel.OpenDir(node, ref *fi);
+            int rc = m.FileSystem.OpenDir(node, ref *fi);
             if (rc < 0) { Err(req, rc); return; }
-            if (LibFuseLowLevel.ReplyOpen(req, fi) != 0) m.LowLevel.ReleaseDir(node, ref *fi);
+            if (LibFuseLowLevel.ReplyOpen(req, fi) != 0) m.FileSystem.ReleaseDir(node, ref *fi);
         }
         catch (Exception ex) { Fail(req, "opendir", ex); }
         finally { Done(req); }
@@ -359,7 +359,7 @@ internal static unsafe class FuseLowLevelCallbacks
         var m = Mount(req);
         byte* buf = Buffer(size);
         var entries = new DirectoryBuffer(req, buf, (int)size, m.Options.AttrTimeout, m.Options.EntryTimeout);
-        int rc = m.LowLevel.ReadDir(node, ref entries, offset, ref *fi, plus);
+        int rc = m.FileSystem.ReadDir(node, ref entries, offset, ref *fi, plus);
         if (rc < 0) Err(req, rc);
         else LibFuseLowLevel.ReplyBuf(req, buf, (nuint)entries.Used);
     }
@@ -383,7 +383,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void ReleaseDir(nint req, ulong node, FuseFileInfo* fi)
     {
-        try { Err(req, Mount(req).LowLevel.ReleaseDir(node, ref *fi)); }
+        try { Err(req, Mount(req).FileSystem.ReleaseDir(node, ref *fi)); }
         catch (Exception ex) { Fail(req, "releasedir", ex); }
         finally { Done(req); }
     }
@@ -391,7 +391,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void FSyncDir(nint req, ulong node, int dataOnly, FuseFileInfo* fi)
     {
-        try { Err(req, Mount(req).LowLevel.FSyncDir(node, dataOnly != 0, ref *fi)); }
+        try { Err(req, Mount(req).FileSystem.FSyncDir(node, dataOnly != 0, ref *fi)); }
         catch (Exception ex) { Fail(req, "fsyncdir", ex); }
         finally { Done(req); }
     }
@@ -402,7 +402,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             StatVfs st = default;
-            int rc = Mount(req).LowLevel.StatFs(node, ref st);
+            int rc = Mount(req).FileSystem.StatFs(node, ref st);
             if (rc < 0) Err(req, rc);
             else LibFuseLowLevel.ReplyStatFs(req, &st);
         }
@@ -413,7 +413,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void SetXAttr(nint req, ulong node, byte* name, byte* value, nuint size, int flags)
     {
-        try { Err(req, Mount(req).LowLevel.SetXAttr(node, S(name), new ReadOnlySpan<byte>(value, (int)size), flags)); }
+        try { Err(req, Mount(req).FileSystem.SetXAttr(node, S(name), new ReadOnlySpan<byte>(value, (int)size), flags)); }
         catch (Exception ex) { Fail(req, "setxattr", ex); }
         finally { Done(req); }
     }
@@ -424,7 +424,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             byte* buf = size == 0 ? null : Buffer(size);
-            int rc = Mount(req).LowLevel.GetXAttr(node, S(name), new Span<byte>(buf, (int)size));
+            int rc = Mount(req).FileSystem.GetXAttr(node, S(name), new Span<byte>(buf, (int)size));
             XattrReply(req, rc, buf, size);
         }
         catch (Exception ex) { Fail(req, "getxattr", ex); }
@@ -437,7 +437,7 @@ internal static unsafe class FuseLowLevelCallbacks
         try
         {
             byte* buf = size == 0 ? null : Buffer(size);
-            int rc = Mount(req).LowLevel.ListXAttr(node, new Span<byte>(buf, (int)size));
+            int rc = Mount(req).FileSystem.ListXAttr(node, new Span<byte>(buf, (int)size));
             XattrReply(req, rc, buf, size);
         }
         catch (Exception ex) { Fail(req, "listxattr", ex); }
@@ -455,7 +455,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void RemoveXAttr(nint req, ulong node, byte* name)
     {
-        try { Err(req, Mount(req).LowLevel.RemoveXAttr(node, S(name))); }
+        try { Err(req, Mount(req).FileSystem.RemoveXAttr(node, S(name))); }
         catch (Exception ex) { Fail(req, "removexattr", ex); }
         finally { Done(req); }
     }
@@ -463,7 +463,7 @@ internal static unsafe class FuseLowLevelCallbacks
     [UnmanagedCallersOnly]
     private static void Fallocate(nint req, ulong node, int mode, long offset, long length, FuseFileInfo* fi)
     {
-        try { Err(req, Mount(req).LowLevel.FAllocate(node, mode, offset, length, ref *fi)); }
+        try { Err(req, Mount(req).FileSystem.FAllocate(node, mode, offset, length, ref *fi)); }
         catch (Exception ex) { Fail(req, "fallocate", ex); }
         finally { Done(req); }
     }
@@ -473,7 +473,7 @@ internal static unsafe class FuseLowLevelCallbacks
     {
         try
         {
-            long rc = Mount(req).LowLevel.LSeek(node, offset, whence, ref *fi);
+            long rc = Mount(req).FileSystem.LSeek(node, offset, whence, ref *fi);
             if (rc < 0) Err(req, rc);
             else LibFuseLowLevel.ReplyLseek(req, rc);
         }

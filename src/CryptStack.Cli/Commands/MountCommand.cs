@@ -54,7 +54,7 @@ internal static class MountCommand
                 Idle = parsed.Idle,
                 CreateFileSystem = loggers =>
                 {
-                    layer = new EncryptionLayer(volume, loggers, new EncryptionOptions { SharedStorage = !parsed.Stack.CacheDirectories });
+                    layer = new EncryptionLayer(volume, loggers, new EncryptionOptions { SharedStorage = parsed.Shared });
                     return new InodeStackFileSystem(source, layer.Transforms, loggers.CreateLogger("cryptstack"));
                 },
                 Cleanup = () =>

@@ -38,12 +38,13 @@ internal sealed class MountOptionSet
         "sync", "async", "dirsync",
     ];
 
-    public sealed record Parsed(MountOptions Mount, StackOptions Stack, bool AllowNonEmpty, TimeSpan? Idle);
+    /// <param name="Shared">-o shared: the backing storage is also used by other hosts or mounts.</param>
+    public sealed record Parsed(MountOptions Mount, bool Shared, bool AllowNonEmpty, TimeSpan? Idle);
 
     public Parsed Parse(ParseResult result, string source)
     {
         var mount = new MountOptions { FsName = source };
-        var stack = new StackOptions();
+        bool shared = false;
         bool nonEmpty = false;
         foreach (string group in result.GetValue(Options) ?? [])
         foreach (string raw in group.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -67,9 +68,9 @@ internal sealed class MountOptionSet
                 _ => throw new CliException(ExitCodes.Usage, $"unknown mount option '{raw}' (see --help)"),
             };
             if (key == "nonempty") nonEmpty = true;
-            if (key == "shared") stack = stack with { CacheDirectories = false };
+            if (key == "shared") shared = true;
         }
-        return new Parsed(mount, stack, nonEmpty, ParseDuration(result.GetValue(Idle)));
+        return new Parsed(mount, shared, nonEmpty, ParseDuration(result.GetValue(Idle)));
     }
 
     private static double Seconds(string key, string value) =>
