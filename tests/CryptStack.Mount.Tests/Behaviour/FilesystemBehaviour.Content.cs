@@ -205,6 +205,23 @@ public abstract partial class FilesystemBehaviour
     }
 
     [Fact]
+    public void Unlinked_open_file_leaves_no_hidden_name_in_the_backing_directory()
+    {
+        string path = Path.Combine(NewDir(), "f");
+        WriteAll(path, "x"u8);
+        int before = Directory.GetFileSystemEntries(Mount.Backing, "*", SearchOption.AllDirectories).Length;
+        int fd = LibC.OpenOk(path, LibC.O_RDWR);
+        try
+        {
+            LibC.Check(LibC.Unlink(path), "unlink");
+            // No .fuse_hidden rename: the open file lives on through the node's descriptor alone.
+            Assert.Equal(before - 1, Directory.GetFileSystemEntries(Mount.Backing, "*", SearchOption.AllDirectories).Length);
+            Assert.Equal("x"u8.ToArray(), LibC.PReadAll(fd, 0, 10));
+        }
+        finally { LibC.Close(fd); }
+    }
+
+    [Fact]
     public void Unlinked_open_file_stays_readable_writable_and_truncatable()
     {
         string path = Path.Combine(NewDir(), "f");

@@ -217,6 +217,28 @@ public abstract partial class FilesystemBehaviour
     }
 
     [Fact]
+    public void Hard_linked_names_see_a_write_before_it_is_closed()
+    {
+        // The names of a file are one kernel inode: the other name's cached attributes and pages
+        // are the written ones, with no close or attribute timeout in between.
+        string d = NewDir();
+        string a = Path.Combine(d, "a"), b = Path.Combine(d, "b");
+        WriteAll(a, "one"u8);
+        LibC.Check(LibC.Link(a, b), "link");
+        Assert.Equal(3, LibC.StatOf(b).Size);
+        Assert.Equal("one", File.ReadAllText(b));
+        int fd = LibC.OpenOk(a, LibC.O_RDWR);
+        try
+        {
+            LibC.PWriteAll(fd, "written through a"u8, 0);
+            Assert.Equal(17, LibC.StatOf(b).Size);
+            Assert.Equal("written through a", File.ReadAllText(b));
+            Assert.Equal(LibC.StatOf(a).Ino, LibC.StatOf(b).Ino);
+        }
+        finally { LibC.Close(fd); }
+    }
+
+    [Fact]
     public void Symlink_reads_back_its_target_and_lstat_size_is_target_length()
     {
         string d = NewDir();
