@@ -61,6 +61,8 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         if (_rootFd < 0)
             throw new StackException(-_rootFd, $"{BackingPath}: cannot open backing directory (errno {-_rootFd})");
         _nodes = new InodeTable(_rootFd);
+        // One O_PATH descriptor per inode the kernel caches: the usual limit would cap the dentry cache.
+        DescriptorLimit.Raise();
         _asRoot = Native.GetEuid() == 0;
         // Fail at mount time, not at the first request, if the transform cannot read the root.
         DirectoryState(_nodes.Root);

@@ -45,3 +45,51 @@ public static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "rewinddir")]
     public static partial void RewindDir(nint dir);
 }
+
+/// <summary>RLIMIT_NOFILE: every node the kernel knows holds a descriptor.</summary>
+public static unsafe partial class DescriptorLimit
+{
+    private const int RLIMIT_NOFILE = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RLimit
+    {
+        public ulong Current;
+        public ulong Max;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int getrlimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    private static partial int setrlimit(int resource, RLimit* limit);
+
+    /// <summary>
+    /// Raises the descriptor limit as far as allowed: to fs.nr_open when privileged (the kernel may
+    /// cache far more inodes than the usual hard limit of a few tens of thousands), else to the hard
+    /// limit. Returns the soft limit now in force.
+    /// </summary>
+    public static ulong Raise()
+    {
+        RLimit limit;
+        if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+        if (ulong.TryParse(ReadNrOpen(), out ulong nrOpen) && nrOpen > limit.Max)
+        {
+            var wanted = new RLimit { Current = nrOpen, Max = nrOpen };
+            if (setrlimit(RLIMIT_NOFILE, &wanted) == 0) return nrOpen;
+        }
+        if (limit.Current < limit.Max)
+        {
+            var wanted = new RLimit { Current = limit.Max, Max = limit.Max };
+            if (setrlimit(RLIMIT_NOFILE, &wanted) == 0) return limit.Max;
+        }
+        return limit.Current;
+    }
+
+    private static string ReadNrOpen()
+    {
+        try { return File.ReadAllText("/proc/sys/fs/nr_open").Trim(); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
+    }
+}
