@@ -56,7 +56,7 @@ public readonly record struct LowerName(byte[] Name, byte[]? LongForm = null);
 /// </summary>
 public interface INameTransform
 {
-    /// <summary>Backing names equal upper names: the stack then resolves a path in one openat2.</summary>
+    /// <summary>Backing names, link targets and xattrs equal the upper ones: the stack skips decoding and copies.</summary>
     bool IsIdentity { get; }
 
     /// <summary>What naming entries of a backing directory needs (e.g. its directory id), loaded once and cached.</summary>

@@ -12,9 +12,7 @@ public static unsafe partial class Native
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_CREAT = 0x40, O_EXCL = 0x80,
         O_NOCTTY = 0x100, O_TRUNC = 0x200, O_APPEND = 0x400, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000,
         O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000, O_DIRECT = 0x4000;
-    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000,
-        AT_EACCESS = 0x200;
-    public const ulong RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04, RESOLVE_BENEATH = 0x08;
+    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
     public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000, S_ISGID = 0x400;
     public const int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
     public const int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_COLLAPSE_RANGE = 8,
@@ -23,15 +21,7 @@ public static unsafe partial class Native
     public const int F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
     public const short F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
 
-    private const long SYS_openat2 = 437, SYS_fchmodat2 = 452;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct OpenHow
-    {
-        public ulong Flags;
-        public ulong Mode;
-        public ulong Resolve;
-    }
+    private const long SYS_fchmodat2 = 452;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Flock
@@ -48,30 +38,11 @@ public static unsafe partial class Native
     private static int R(int rc) => rc < 0 ? -Marshal.GetLastPInvokeError() : rc;
     private static long R(long rc) => rc < 0 ? -Marshal.GetLastPInvokeError() : rc;
 
-    public static bool IsDirectory(uint mode) => (mode & S_IFMT) == S_IFDIR;
     public static bool IsRegular(uint mode) => (mode & S_IFMT) == S_IFREG;
     public static bool IsSymlink(uint mode) => (mode & S_IFMT) == S_IFLNK;
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall(long number, long a, long b, long c, long d);
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall(long number, long a, long b, long c, long d, long e);
-
-    /// <summary>
-    /// openat2 confined to <paramref name="dirFd"/>: no "..", absolute path or symlink in the
-    /// backing tree can take the walk outside it, even if the tree changes under us.
-    /// </summary>
-    public static int OpenBeneath(int dirFd, byte* relativePath, int flags, uint mode = 0)
-    {
-        var how = new OpenHow
-        {
-            Flags = (ulong)(uint)(flags | O_CLOEXEC),
-            Mode = mode,
-            Resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
-        return (int)R(Syscall(SYS_openat2, dirFd, (long)relativePath, (long)&how, sizeof(OpenHow)));
-    }
 
     public static int FChmodAtNoFollow(int dirFd, byte* name, uint mode) =>
         (int)R(Syscall(SYS_fchmodat2, dirFd, (long)name, mode, AT_SYMLINK_NOFOLLOW));
@@ -192,42 +163,12 @@ public static unsafe partial class Native
     private static partial int futimens(int fd, TimeSpec* times);
     public static int FUtimens(int fd, TimeSpec* times) => R(futimens(fd, times));
 
-    [LibraryImport("libc", EntryPoint = "faccessat", SetLastError = true)]
-    private static partial int faccessat(int dirFd, byte* name, int mode, int flags);
-    public static int FAccessAt(int dirFd, byte* name, int mode, int flags) => R(faccessat(dirFd, name, mode, flags));
-
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int fcntl(int fd, int cmd, Flock* arg);
     public static int FcntlLock(int fd, int cmd, ref Flock flock)
     {
         fixed (Flock* p = &flock) return R(fcntl(fd, cmd, p));
     }
-
-    // The l-variants: the final component is not followed (used on "/proc/self/fd/PARENT/NAME").
-    [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true)]
-    private static partial int lsetxattr(byte* path, byte* name, byte* value, nuint size, int flags);
-    public static int LSetXAttr(byte* path, byte* name, ReadOnlySpan<byte> value, int flags)
-    {
-        fixed (byte* v = value) return R(lsetxattr(path, name, v, (nuint)value.Length, flags));
-    }
-
-    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true)]
-    private static partial nint lgetxattr(byte* path, byte* name, byte* value, nuint size);
-    public static int LGetXAttr(byte* path, byte* name, Span<byte> value)
-    {
-        fixed (byte* v = value) return (int)R((long)lgetxattr(path, name, value.Length == 0 ? null : v, (nuint)value.Length));
-    }
-
-    [LibraryImport("libc", EntryPoint = "llistxattr", SetLastError = true)]
-    private static partial nint llistxattr(byte* path, byte* list, nuint size);
-    public static int LListXAttr(byte* path, Span<byte> list)
-    {
-        fixed (byte* v = list) return (int)R((long)llistxattr(path, list.Length == 0 ? null : v, (nuint)list.Length));
-    }
-
-    [LibraryImport("libc", EntryPoint = "lremovexattr", SetLastError = true)]
-    private static partial int lremovexattr(byte* path, byte* name);
-    public static int LRemoveXAttr(byte* path, byte* name) => R(lremovexattr(path, name));
 
     [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
     public static partial nint FdOpenDir(int fd);
