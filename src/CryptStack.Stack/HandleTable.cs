@@ -27,6 +27,9 @@ public sealed class HandleTable<T> where T : class
         }
     }
 
+    /// <summary>One past the highest handle that may be in use (for sweeps over all entries).</summary>
+    public ulong Capacity => (ulong)Volatile.Read(ref _slots).Length;
+
     public T? Get(ulong handle)
     {
         var slots = Volatile.Read(ref _slots);

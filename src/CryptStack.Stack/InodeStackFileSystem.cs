@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace CryptStack.Stack;
 
 /// <summary>
-/// The stacked filesystem over libfuse's low-level (inode) API. Every node the kernel knows holds
-/// an O_PATH descriptor of its backing inode (<see cref="InodeTable"/>), and every operation runs
-/// on (parent node descriptor, backing name) or on the node's own descriptor: no path is resolved
+/// The stacked filesystem over libfuse's low-level (inode) API. Every node the kernel knows has
+/// an O_PATH descriptor of its backing inode (<see cref="InodeTable"/>; a bounded cache, reopened
+/// from the node's parent and backing name when it was closed), and every operation runs on
+/// (parent node descriptor, backing name) or on the node's own descriptor: no path is resolved
 /// per request, and no symlink or ".." in the backing tree is ever followed (names are single
 /// components, opened O_NOFOLLOW). Hard links are one node, so they share attributes and pages;
 /// an unlinked file that is still open keeps its node and descriptor until the kernel forgets it.
@@ -49,7 +50,8 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     public long ActivityCount => Volatile.Read(ref _activity);
     public int OpenFileCount => Volatile.Read(ref _openFiles);
 
-    public InodeStackFileSystem(string backingPath, StackTransforms transforms, ILogger logger)
+    /// <param name="nodeDescriptorBudget">Node descriptors kept open at most; 0: half the descriptor limit.</param>
+    public InodeStackFileSystem(string backingPath, StackTransforms transforms, ILogger logger, int nodeDescriptorBudget = 0)
     {
         BackingPath = Path.GetFullPath(backingPath);
         _log = logger;
@@ -60,9 +62,12 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             _rootFd = Native.OpenAt(Native.AT_FDCWD, p, Native.O_RDONLY | Native.O_DIRECTORY);
         if (_rootFd < 0)
             throw new StackException(-_rootFd, $"{BackingPath}: cannot open backing directory (errno {-_rootFd})");
-        _nodes = new InodeTable(_rootFd);
-        // One O_PATH descriptor per inode the kernel caches: the usual limit would cap the dentry cache.
-        DescriptorLimit.Raise();
+        // Node descriptors get what the process may open less a reserve for open files, directory
+        // streams and the runtime's own (about a hundred: it maps each assembly); when even that
+        // runs out, InodeTable.MakeRoom takes from the nodes.
+        long limit = (long)Math.Min(DescriptorLimit.Raise(), int.MaxValue);
+        int budget = nodeDescriptorBudget > 0 ? nodeDescriptorBudget : (int)(limit - Math.Max(256, limit / 4));
+        _nodes = new InodeTable(_rootFd, budget, notice => _log.LogInformation("{Backing}: {Notice}", BackingPath, notice));
         _asRoot = Native.GetEuid() == 0;
         // Fail at mount time, not at the first request, if the transform cannot read the root.
         DirectoryState(_nodes.Root);
@@ -79,13 +84,21 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     private InodeNode Node(ulong id) =>
         _nodes.Get(id) ?? throw new StackException(Errno.ESTALE, $"node {id} is not known");
 
+    /// <summary>The node's descriptor for one operation (dispose it); throws ESTALE if it cannot be reached.</summary>
+    private NodeFd Use(InodeNode node)
+    {
+        var fd = _nodes.Acquire(node);
+        return fd.Fd >= 0 ? fd : throw new StackException(-fd.Fd, $"{node.UpperName}: cannot reach the backing inode (errno {-fd.Fd})");
+    }
+
     private object? DirectoryState(InodeNode dir)
     {
         if (dir.DirectoryLoaded) return dir.DirectoryState;
         lock (dir)
         {
             if (dir.DirectoryLoaded) return dir.DirectoryState;
-            dir.DirectoryState = _names.LoadDirectory(dir.Fd, dir == _nodes.Root ? "/" : dir.UpperName);
+            using var fd = Use(dir);
+            dir.DirectoryState = _names.LoadDirectory(fd.Fd, dir == _nodes.Root ? "/" : dir.UpperName);
             dir.DirectoryLoaded = true;
             return dir.DirectoryState;
         }
@@ -96,16 +109,24 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     private static string UpperPath(InodeNode parent, ReadOnlySpan<byte> name) =>
         (parent.UpperName == "/" ? "/" : parent.UpperName + "/") + Encoding.UTF8.GetString(name);
 
-    /// <summary>"/proc/self/fd/N": reaches a node's inode through its O_PATH descriptor (xattrs, chmod, reopening).</summary>
-    private static byte[] ProcPath(int fd) => Encoding.ASCII.GetBytes($"/proc/self/fd/{fd}\0");
+    /// <summary>
+    /// "/proc/self/fd/N\0" into <paramref name="path"/> (32 bytes): reaches a node's inode through its
+    /// O_PATH descriptor (xattrs, chmod, reopening), whatever name it has now, even none.
+    /// </summary>
+    private static byte* ProcPath(int fd, byte* path)
+    {
+        var span = new Span<byte>(path, 32);
+        "/proc/self/fd/"u8.CopyTo(span);
+        fd.TryFormat(span[14..], out int digits);
+        span[14 + digits] = 0;
+        return path;
+    }
 
-    /// <summary>Opens the entry <paramref name="lower"/> of <paramref name="parent"/> as a node and fills the kernel's entry (one lookup).</summary>
-    private int Enter(InodeNode parent, ReadOnlySpan<byte> upperName, in LowerName lower, out FuseEntryParam entry)
+    /// <summary>Opens the entry <paramref name="lower"/> of <paramref name="parent"/> (open as <paramref name="parentFd"/>) as a node and fills the kernel's entry (one lookup).</summary>
+    private int Enter(InodeNode parent, int parentFd, ReadOnlySpan<byte> upperName, in LowerName lower, out FuseEntryParam entry)
     {
         entry = default;
-        int fd;
-        fixed (byte* n = NativeString.Z(lower.Name))
-            fd = Native.OpenAt(parent.Fd, n, Native.O_PATH | Native.O_NOFOLLOW);
+        int fd = _nodes.OpenPath(parentFd, lower.Name);
         if (fd < 0) return fd;
         int rc = Native.FStat(fd, out var lowerStat);
         if (rc < 0)
@@ -113,23 +134,25 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             Native.Close(fd);
             return rc;
         }
-        var node = _nodes.Intern(fd, lowerStat);
+        var node = _nodes.Intern(fd, lowerStat, parent, lower.Name);
         node.UpperName = UpperPath(parent, upperName);
-        node.LowerName = lower.Name;
-        if (node.IsSymlink) SetSymlinkParent(node, parent.Fd);
         entry.Ino = node.Id;
         CopyUp(lowerStat, ref entry.Attr, node);
         Interlocked.Increment(ref _activity);
         return 0;
     }
 
-    private static void SetSymlinkParent(InodeNode node, int parentFd)
+    /// <summary>
+    /// The entry <paramref name="lowerZ"/> of <paramref name="dir"/> is about to lose its name: if it
+    /// is a known node last seen under that name, it keeps its descriptor (open files, xattrs and
+    /// attributes of an unlinked inode go through it).
+    /// </summary>
+    private void PinBeforeRemoval(InodeNode dir, int dirFd, byte* lowerZ, byte[] lowerName)
     {
-        int dup;
-        fixed (byte* dot = ".\0"u8) dup = Native.OpenAt(parentFd, dot, Native.O_PATH | Native.O_DIRECTORY);
-        if (dup < 0) return;
-        int old = Interlocked.Exchange(ref node.ParentFd, dup);
-        if (old >= 0) Native.Close(old);
+        if (Native.FStatAt(dirFd, lowerZ, out var st) < 0) return;
+        if (_nodes.Find((st.Dev, st.Ino)) is not { } node) return;
+        if (node.Location is { } at && at.Parent == dir && at.LowerName.AsSpan().SequenceEqual(lowerName))
+            _nodes.Pin(node);
     }
 
     private void CopyUp(in Stat lower, ref Stat upper, InodeNode node)
@@ -140,7 +163,9 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             // A symlink's size is its target's length, which only decoding the target gives.
             Span<byte> plain = stackalloc byte[4096];
-            int p = ReadLinkCore(node, plain);
+            int p;
+            try { p = ReadLinkCore(node, plain); }
+            catch (StackException) { p = -1; }
             if (p >= 0) upper.Size = p;
         }
     }
@@ -165,7 +190,8 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
-            int rc = Enter(dir, name, lower, out entry);
+            using var dirFd = Use(dir);
+            int rc = Enter(dir, dirFd.Fd, name, lower, out entry);
             // A cacheable "no such entry" (the binding answers ENOENT if negative caching is off).
             if (rc == -Errno.ENOENT) { entry = default; return 0; }
             return rc;
@@ -190,31 +216,48 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         }
         var n = _nodes.Get(node);
         if (n == null) return -Errno.ESTALE;
-        int rc = Native.FStat(n.Fd, out lower);
-        if (rc < 0) return rc;
+        using (var fd = _nodes.Acquire(n))
+        {
+            if (fd.Fd < 0) return fd.Fd;
+            int rc = Native.FStat(fd.Fd, out lower);
+            if (rc < 0) return rc;
+        }
         CopyUp(lower, ref stat, n);
         return 0;
     }
 
     public int SetAttr(ulong node, ref Stat stat, int toSet, FileInfoRef fi)
     {
-        var n = _nodes.Get(node);
-        if (n == null) return -Errno.ESTALE;
+        try
+        {
+            int rc = SetAttrCore(node, ref stat, toSet, fi);
+            return rc < 0 ? rc : GetAttr(node, out stat, fi);
+        }
+        catch (StackException e) { return -e.Errno; }
+    }
+
+    private int SetAttrCore(ulong node, ref Stat stat, int toSet, FileInfoRef fi)
+    {
+        var n = Node(node);
         var file = fi.IsNull ? null : _files.Get(fi.Value.FileHandle);
+        // Failure to reach the node matters only to the calls below that need it.
+        using var nodeFd = _nodes.Acquire(n);
+        byte* proc = stackalloc byte[32];
         int rc;
         if ((toSet & SetAttrFields.Mode) != 0)
         {
             if (file != null) rc = Native.FChmod(file.Fd, stat.Mode);
             else if (n.IsSymlink) rc = -Errno.EOPNOTSUPP;
-            else fixed (byte* p = ProcPath(n.Fd)) rc = Native.Chmod(p, stat.Mode);
+            else rc = nodeFd.Fd < 0 ? nodeFd.Fd : Native.Chmod(ProcPath(nodeFd.Fd, proc), stat.Mode);
             if (rc < 0) return rc;
         }
         if ((toSet & (SetAttrFields.Uid | SetAttrFields.Gid)) != 0)
         {
             uint uid = (toSet & SetAttrFields.Uid) != 0 ? stat.Uid : uint.MaxValue;
             uint gid = (toSet & SetAttrFields.Gid) != 0 ? stat.Gid : uint.MaxValue;
+            if (nodeFd.Fd < 0) return nodeFd.Fd;
             fixed (byte* empty = "\0"u8)
-                rc = Native.FChownAt(n.Fd, empty, uid, gid, Native.AT_EMPTY_PATH | Native.AT_SYMLINK_NOFOLLOW);
+                rc = Native.FChownAt(nodeFd.Fd, empty, uid, gid, Native.AT_EMPTY_PATH | Native.AT_SYMLINK_NOFOLLOW);
             if (rc < 0) return rc;
         }
         if ((toSet & SetAttrFields.Size) != 0)
@@ -231,15 +274,15 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             else if (n.IsSymlink)
             {
                 // utimensat cannot reach a symlink through its O_PATH descriptor without following it.
-                int parentFd = Volatile.Read(ref n.ParentFd);
-                if (parentFd < 0) return -Errno.ESTALE;
-                fixed (byte* name = NativeString.Z(n.LowerName))
-                    rc = Native.UtimensAt(parentFd, name, times, Native.AT_SYMLINK_NOFOLLOW);
+                var at = n.Location ?? throw new StackException(Errno.ESTALE, $"{n.UpperName}: no parent");
+                using var parentFd = Use(at.Parent);
+                fixed (byte* name = NativeString.Z(at.LowerName))
+                    rc = Native.UtimensAt(parentFd.Fd, name, times, Native.AT_SYMLINK_NOFOLLOW);
             }
-            else fixed (byte* p = ProcPath(n.Fd)) rc = Native.UtimensAt(Native.AT_FDCWD, p, times, 0);
+            else rc = nodeFd.Fd < 0 ? nodeFd.Fd : Native.UtimensAt(Native.AT_FDCWD, ProcPath(nodeFd.Fd, proc), times, 0);
             if (rc < 0) return rc;
         }
-        return GetAttr(node, out stat, fi);
+        return 0;
     }
 
     private static TimeSpec Time(int toSet, int field, int now, TimeSpec value) =>
@@ -266,8 +309,13 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     {
         if (!Native.IsRegular(n.Type)) return n.IsDirectory ? -Errno.EISDIR : -Errno.EINVAL;
         int flags = _content.LowerOpenFlags(upperFlags) & ~(Native.O_NOFOLLOW | Native.O_CREAT | Native.O_EXCL);
-        fixed (byte* p = ProcPath(n.Fd))
-            return Native.OpenAt(Native.AT_FDCWD, p, flags);
+        using var nodeFd = _nodes.Acquire(n);
+        if (nodeFd.Fd < 0) return nodeFd.Fd;
+        byte* buffer = stackalloc byte[32];
+        byte* proc = ProcPath(nodeFd.Fd, buffer);
+        int fd = Native.OpenAt(Native.AT_FDCWD, proc, flags);
+        if (fd == -Errno.EMFILE && _nodes.MakeRoom()) fd = Native.OpenAt(Native.AT_FDCWD, proc, flags);
+        return fd;
     }
 
     public int StatFs(ulong node, ref StatVfs stat) => Native.FStatVfs(_rootFd, ref stat);
@@ -281,14 +329,15 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
+            using var dirFd = Use(dir);
             fixed (byte* n = NativeString.Z(lower.Name))
             {
-                int rc = Native.MkNodAt(dir.Fd, n, mode, rdev);
+                int rc = Native.MkNodAt(dirFd.Fd, n, mode, rdev);
                 if (rc < 0) return rc;
-                ApplyCallerOwnership(dir.Fd, n);
+                ApplyCallerOwnership(dirFd.Fd, n);
             }
-            _names.Created(dir.Fd, lower, isDirectory: false);
-            return Enter(dir, name, lower, out entry);
+            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            return Enter(dir, dirFd.Fd, name, lower, out entry);
         }
         catch (StackException e) { return -e.Errno; }
     }
@@ -300,19 +349,20 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
+            using var dirFd = Use(dir);
             fixed (byte* n = NativeString.Z(lower.Name))
             {
-                int rc = Native.MkDirAt(dir.Fd, n, mode);
+                int rc = Native.MkDirAt(dirFd.Fd, n, mode);
                 if (rc < 0) return rc;
-                ApplyCallerOwnership(dir.Fd, n);
-                try { _names.Created(dir.Fd, lower, isDirectory: true); }
+                ApplyCallerOwnership(dirFd.Fd, n);
+                try { _names.Created(dirFd.Fd, lower, isDirectory: true); }
                 catch (StackException e)
                 {
-                    Native.UnlinkAt(dir.Fd, n, Native.AT_REMOVEDIR);
+                    Native.UnlinkAt(dirFd.Fd, n, Native.AT_REMOVEDIR);
                     return -e.Errno;
                 }
             }
-            return Enter(dir, name, lower, out entry);
+            return Enter(dir, dirFd.Fd, name, lower, out entry);
         }
         catch (StackException e) { return -e.Errno; }
     }
@@ -323,12 +373,14 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
+            using var dirFd = Use(dir);
             fixed (byte* n = NativeString.Z(lower.Name))
             {
-                int rc = Native.UnlinkAt(dir.Fd, n, 0);
+                PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
+                int rc = Native.UnlinkAt(dirFd.Fd, n, 0);
                 if (rc < 0) return rc;
             }
-            _names.Removed(dir.Fd, lower);
+            _names.Removed(dirFd.Fd, lower);
             return 0;
         }
         catch (StackException e) { return -e.Errno; }
@@ -340,9 +392,12 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
-            int rc = _names.RemoveDirectory(dir.Fd, lower);
+            using var dirFd = Use(dir);
+            fixed (byte* n = NativeString.Z(lower.Name))
+                PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
+            int rc = _names.RemoveDirectory(dirFd.Fd, lower);
             if (rc < 0) return rc;
-            _names.Removed(dir.Fd, lower);
+            _names.Removed(dirFd.Fd, lower);
             return 0;
         }
         catch (StackException e) { return -e.Errno; }
@@ -355,16 +410,17 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
-            byte[] lowerTarget = _names.EncodeLinkTarget(dir.Fd, lower, target);
+            using var dirFd = Use(dir);
+            byte[] lowerTarget = _names.EncodeLinkTarget(dirFd.Fd, lower, target);
             fixed (byte* n = NativeString.Z(lower.Name))
             fixed (byte* t = NativeString.Z(lowerTarget))
             {
-                int rc = Native.SymlinkAt(t, dir.Fd, n);
+                int rc = Native.SymlinkAt(t, dirFd.Fd, n);
                 if (rc < 0) return rc;
-                ApplyCallerOwnership(dir.Fd, n);
+                ApplyCallerOwnership(dirFd.Fd, n);
             }
-            _names.Created(dir.Fd, lower, isDirectory: false);
-            return Enter(dir, name, lower, out entry);
+            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            return Enter(dir, dirFd.Fd, name, lower, out entry);
         }
         catch (StackException e) { return -e.Errno; }
     }
@@ -373,22 +429,25 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     {
         var n = _nodes.Get(node);
         if (n == null) return -Errno.ESTALE;
-        return ReadLinkCore(n, buffer);
+        try { return ReadLinkCore(n, buffer); }
+        catch (StackException e) { return -e.Errno; }
     }
 
     private int ReadLinkCore(InodeNode n, Span<byte> buffer)
     {
+        using var nodeFd = Use(n);
         fixed (byte* empty = "\0"u8)
         {
-            if (_names.IsIdentity) return Native.ReadLinkAt(n.Fd, empty, buffer);
+            if (_names.IsIdentity) return Native.ReadLinkAt(nodeFd.Fd, empty, buffer);
             byte[] stored = ArrayPool<byte>.Shared.Rent(4096);
             try
             {
-                int slen = Native.ReadLinkAt(n.Fd, empty, stored.AsSpan(0, 4096));
+                int slen = Native.ReadLinkAt(nodeFd.Fd, empty, stored.AsSpan(0, 4096));
                 if (slen < 0) return slen;
-                int parentFd = Volatile.Read(ref n.ParentFd);
-                if (parentFd < 0) return -Errno.ESTALE;
-                return _names.DecodeLinkTarget(parentFd, n.LowerName, stored.AsSpan(0, slen), buffer);
+                // A transform may keep a long target beside the link, under its backing name.
+                var at = n.Location ?? throw new StackException(Errno.ESTALE, $"{n.UpperName}: no parent");
+                using var parentFd = Use(at.Parent);
+                return _names.DecodeLinkTarget(parentFd.Fd, at.LowerName, stored.AsSpan(0, slen), buffer);
             }
             finally { ArrayPool<byte>.Shared.Return(stored); }
         }
@@ -402,39 +461,41 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             var newDir = Node(newParent);
             var oldLower = Encode(oldDir, name);
             var newLower = Encode(newDir, newName);
+            using var oldFd = Use(oldDir);
+            using var newFd = Use(newDir);
             fixed (byte* o = NativeString.Z(oldLower.Name))
             fixed (byte* nn = NativeString.Z(newLower.Name))
             {
-                int rc = Native.RenameAt2(oldDir.Fd, o, newDir.Fd, nn, flags);
+                if ((flags & Native.RENAME_EXCHANGE) == 0) PinBeforeRemoval(newDir, newFd.Fd, nn, newLower.Name);
+                int rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                 if (rc == -Errno.ENOTEMPTY && !_names.IsIdentity)
                 {
                     // The target directory may be empty to the user but hold the transform's own
                     // files (a directory id): let the transform remove it, then move into place.
-                    rc = _names.RemoveDirectory(newDir.Fd, newLower);
+                    rc = _names.RemoveDirectory(newFd.Fd, newLower);
                     if (rc == 0)
                     {
-                        _names.Removed(newDir.Fd, newLower);
-                        rc = Native.RenameAt2(oldDir.Fd, o, newDir.Fd, nn, flags);
+                        _names.Removed(newFd.Fd, newLower);
+                        rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                     }
                 }
                 if (rc < 0) return rc;
-                _names.Renamed(oldDir.Fd, oldLower, newDir.Fd, newLower, flags);
-                Moved(newDir, newName, newLower, nn);
-                if ((flags & Native.RENAME_EXCHANGE) != 0) Moved(oldDir, name, oldLower, o);
+                _names.Renamed(oldFd.Fd, oldLower, newFd.Fd, newLower, flags);
+                Moved(newDir, newFd.Fd, newName, newLower, nn);
+                if ((flags & Native.RENAME_EXCHANGE) != 0) Moved(oldDir, oldFd.Fd, name, oldLower, o);
             }
             return 0;
         }
         catch (StackException e) { return -e.Errno; }
     }
 
-    /// <summary>Keeps a known node's last name (logs, symlink targets) in step with a rename.</summary>
-    private void Moved(InodeNode dir, ReadOnlySpan<byte> upperName, in LowerName lower, byte* lowerZ)
+    /// <summary>Keeps a known node's last name (reopening, logs, symlink targets) in step with a rename.</summary>
+    private void Moved(InodeNode dir, int dirFd, ReadOnlySpan<byte> upperName, in LowerName lower, byte* lowerZ)
     {
-        if (Native.FStatAt(dir.Fd, lowerZ, out var st) < 0) return;
+        if (Native.FStatAt(dirFd, lowerZ, out var st) < 0) return;
         if (_nodes.Find((st.Dev, st.Ino)) is not { } node) return;
         node.UpperName = UpperPath(dir, upperName);
-        node.LowerName = lower.Name;
-        if (node.IsSymlink) SetSymlinkParent(node, dir.Fd);
+        _nodes.Relocate(node, dir, lower.Name);
     }
 
     public int Link(ulong node, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntryParam entry)
@@ -445,16 +506,18 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             var n = Node(node);
             var dir = Node(newParent);
             var lower = Encode(dir, newName);
-            fixed (byte* p = ProcPath(n.Fd))
+            using var nodeFd = Use(n);
+            using var dirFd = Use(dir);
+            byte* proc = stackalloc byte[32];
             fixed (byte* nn = NativeString.Z(lower.Name))
             {
                 // linkat through /proc/self/fd follows the magic link to the inode, without the
                 // CAP_DAC_READ_SEARCH that AT_EMPTY_PATH would need.
-                int rc = Native.LinkAt(Native.AT_FDCWD, p, dir.Fd, nn, Native.AT_SYMLINK_FOLLOW);
+                int rc = Native.LinkAt(Native.AT_FDCWD, ProcPath(nodeFd.Fd, proc), dirFd.Fd, nn, Native.AT_SYMLINK_FOLLOW);
                 if (rc < 0) return rc;
             }
-            _names.Created(dir.Fd, lower, isDirectory: false);
-            return Enter(dir, newName, lower, out entry);
+            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            return Enter(dir, dirFd.Fd, newName, lower, out entry);
         }
         catch (StackException e) { return -e.Errno; }
     }
@@ -507,17 +570,19 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var dir = Node(parent);
             var lower = Encode(dir, name);
+            using var dirFd = Use(dir);
             int fd;
             fixed (byte* n = NativeString.Z(lower.Name))
             {
                 int flags = _content.LowerOpenFlags(fi.Flags) | Native.O_CREAT | Native.O_NOFOLLOW | (fi.Flags & Native.O_EXCL);
-                fd = Native.OpenAt(dir.Fd, n, flags, mode);
+                fd = Native.OpenAt(dirFd.Fd, n, flags, mode);
+                if (fd == -Errno.EMFILE && _nodes.MakeRoom()) fd = Native.OpenAt(dirFd.Fd, n, flags, mode);
                 if (fd < 0) return fd;
                 if (_asRoot && (FuseRequest.CallerUid != 0 || FuseRequest.CallerGid != 0))
                     Native.FChown(fd, FuseRequest.CallerUid, FuseRequest.CallerGid);
             }
-            _names.Created(dir.Fd, lower, isDirectory: false);
-            int rc = Enter(dir, name, lower, out entry);
+            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            int rc = Enter(dir, dirFd.Fd, name, lower, out entry);
             if (rc < 0)
             {
                 Native.Close(fd);
@@ -581,9 +646,13 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         {
             var n = Node(node);
             var state = DirectoryState(n);
+            using var nodeFd = Use(n);
             int fd;
             fixed (byte* dot = ".\0"u8)
-                fd = Native.OpenAt(n.Fd, dot, Native.O_RDONLY | Native.O_DIRECTORY);
+            {
+                fd = Native.OpenAt(nodeFd.Fd, dot, Native.O_RDONLY | Native.O_DIRECTORY);
+                if (fd == -Errno.EMFILE && _nodes.MakeRoom()) fd = Native.OpenAt(nodeFd.Fd, dot, Native.O_RDONLY | Native.O_DIRECTORY);
+            }
             if (fd < 0) return fd;
             nint stream = Native.FdOpenDir(fd);
             if (stream == 0)
@@ -641,7 +710,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                 {
                     FuseEntryParam e;
                     int rc;
-                    try { rc = Enter(parent!, upper, new LowerName(lowerName.ToArray()), out e); }
+                    try { rc = Enter(parent!, dir.Fd, upper, new LowerName(lowerName.ToArray()), out e); }
                     catch (StackException) { rc = -Errno.EIO; e = default; }
                     if (rc < 0)
                     {
@@ -684,15 +753,17 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
 
     // Through /proc/self/fd/N of the node's O_PATH descriptor: the magic link reaches the inode
     // itself (a symlink's too), whatever name it has now.
-    private byte[]? XattrTarget(ulong node) => _nodes.Get(node) is { } n ? ProcPath(n.Fd) : null;
+    private NodeFd XattrNode(ulong node) => _nodes.Get(node) is { } n ? _nodes.Acquire(n) : new NodeFd(Errno.ESTALE);
 
     public int SetXAttr(ulong node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int flags)
     {
         byte[]? lowerName = _names.EncodeXattrName(name);
         if (lowerName == null) return -Errno.EOPNOTSUPP;
-        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
+        using var fd = XattrNode(node);
+        if (fd.Fd < 0) return fd.Fd;
+        byte* p = stackalloc byte[32];
+        ProcPath(fd.Fd, p);
         ReadOnlySpan<byte> stored = _names.IsIdentity ? value : _names.EncodeXattrValue(lowerName, value);
-        fixed (byte* p = target)
         fixed (byte* n = NativeString.Z(lowerName))
             return Native.SetXAttr(p, n, stored, flags);
     }
@@ -701,8 +772,10 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     {
         byte[]? lowerName = _names.EncodeXattrName(name);
         if (lowerName == null) return -Errno.ENODATA;
-        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
-        fixed (byte* p = target)
+        using var fd = XattrNode(node);
+        if (fd.Fd < 0) return fd.Fd;
+        byte* p = stackalloc byte[32];
+        ProcPath(fd.Fd, p);
         fixed (byte* n = NativeString.Z(lowerName))
         {
             if (_names.IsIdentity) return Native.GetXAttr(p, n, value);
@@ -719,40 +792,42 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
 
     public int ListXAttr(ulong node, Span<byte> list)
     {
-        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
-        fixed (byte* p = target)
+        using var fd = XattrNode(node);
+        if (fd.Fd < 0) return fd.Fd;
+        byte* p = stackalloc byte[32];
+        ProcPath(fd.Fd, p);
+        if (_names.IsIdentity) return Native.ListXAttr(p, list);
+        byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
         {
-            if (_names.IsIdentity) return Native.ListXAttr(p, list);
-            byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
+            int len = Native.ListXAttr(p, stored);
+            if (len < 0) return len;
+            int total = 0;
+            foreach (var range in new NulSeparated(stored.AsSpan(0, len)))
             {
-                int len = Native.ListXAttr(p, stored);
-                if (len < 0) return len;
-                int total = 0;
-                foreach (var range in new NulSeparated(stored.AsSpan(0, len)))
+                byte[]? upper = _names.DecodeXattrName(stored.AsSpan(range));
+                if (upper == null) continue;
+                if (list.Length > 0)
                 {
-                    byte[]? upper = _names.DecodeXattrName(stored.AsSpan(range));
-                    if (upper == null) continue;
-                    if (list.Length > 0)
-                    {
-                        if (total + upper.Length + 1 > list.Length) return -Errno.ERANGE;
-                        upper.CopyTo(list[total..]);
-                        list[total + upper.Length] = 0;
-                    }
-                    total += upper.Length + 1;
+                    if (total + upper.Length + 1 > list.Length) return -Errno.ERANGE;
+                    upper.CopyTo(list[total..]);
+                    list[total + upper.Length] = 0;
                 }
-                return total;
+                total += upper.Length + 1;
             }
-            finally { ArrayPool<byte>.Shared.Return(stored); }
+            return total;
         }
+        finally { ArrayPool<byte>.Shared.Return(stored); }
     }
 
     public int RemoveXAttr(ulong node, ReadOnlySpan<byte> name)
     {
         byte[]? lowerName = _names.EncodeXattrName(name);
         if (lowerName == null) return -Errno.ENODATA;
-        if (XattrTarget(node) is not { } target) return -Errno.ESTALE;
-        fixed (byte* p = target)
+        using var fd = XattrNode(node);
+        if (fd.Fd < 0) return fd.Fd;
+        byte* p = stackalloc byte[32];
+        ProcPath(fd.Fd, p);
         fixed (byte* n = NativeString.Z(lowerName))
             return Native.RemoveXAttr(p, n);
     }

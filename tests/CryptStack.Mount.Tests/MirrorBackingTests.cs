@@ -55,7 +55,7 @@ public sealed class MirrorBackingTests
             int rc = LibC.Open(m.P("d/secret"), LibC.O_RDONLY);
             if (rc >= 0) LibC.Close(rc);
             Assert.True(rc < 0, "a symlink planted in the backing directory led the daemon outside it");
-            // ELOOP when the path is resolved afresh (openat2 refuses the symlink), ENOENT when the
+            // ELOOP when the name is opened afresh (O_NOFOLLOW refuses the symlink), ENOENT when the
             // daemon still holds the deleted directory it had open: either way, not outside.
             Assert.Contains(LibC.Errno, new[] { LibC.ELOOP, LibC.ENOENT });
             int wrc = LibC.Open(m.P("d/planted"), LibC.O_WRONLY | LibC.O_CREAT, 0x1a4);

@@ -17,15 +17,22 @@ public static class Cli
         }
     }
 
-    public static Result Run(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, IDictionary<string, string>? env = null)
+    /// <param name="launcher">A command that runs cryptstack, such as `prlimit --nofile=N:N --`; null: run it directly.</param>
+    public static Result Run(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, IDictionary<string, string>? env = null,
+        IReadOnlyList<string>? launcher = null)
     {
-        var psi = new ProcessStartInfo(Executable)
+        var psi = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : Executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (string a in launcher.Skip(1)) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add(Executable);
+        }
         foreach (string a in args) psi.ArgumentList.Add(a);
         if (env != null) foreach (var kv in env) psi.Environment[kv.Key] = kv.Value;
         using var p = Process.Start(psi)!;

@@ -309,6 +309,23 @@ public static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "lremovexattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int RemoveXAttr(string path, string name);
 
+    [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int fsetxattr(int fd, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fgetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial nint fgetxattr(int fd, string name, byte* value, nuint size);
+
+    public static int FSetXAttr(int fd, string name, ReadOnlySpan<byte> value, int flags = 0)
+    {
+        fixed (byte* p = value) return fsetxattr(fd, name, p, (nuint)value.Length, flags);
+    }
+
+    /// <summary>Value length, or -1 with errno.</summary>
+    public static long FGetXAttr(int fd, string name, Span<byte> value)
+    {
+        fixed (byte* p = value) return fgetxattr(fd, name, p, (nuint)value.Length);
+    }
+
     public static int SetXAttr(string path, string name, ReadOnlySpan<byte> value, int flags = 0)
     {
         fixed (byte* p = value) return lsetxattr(path, name, p, (nuint)value.Length, flags);

@@ -17,6 +17,7 @@ public sealed class TestMount : IDisposable
     /// <summary>Where the daemon appends its log (--log-file).</summary>
     public string LogFile { get; }
     private Func<TestMount, string[]>? _args;
+    private IReadOnlyList<string>? _launcher;
 
     private TestMount(string root)
     {
@@ -39,10 +40,11 @@ public sealed class TestMount : IDisposable
     /// <summary>`cryptstack mirror BACKING MNT` with the given extra arguments.</summary>
     public static TestMount Mirror(params string[] extra) => Start(m => ["mirror", m.Backing, m.MountPoint, .. extra]);
 
-    /// <summary>Mounts with a custom command line built from the mount's paths.</summary>
-    public static TestMount Start(Func<TestMount, string[]> args, string? stdin = null, Action<TestMount>? prepare = null)
+    /// <summary>Mounts with a custom command line built from the mount's paths (run through <paramref name="launcher"/>, see <see cref="Cli.Run"/>).</summary>
+    public static TestMount Start(Func<TestMount, string[]> args, string? stdin = null, Action<TestMount>? prepare = null,
+        IReadOnlyList<string>? launcher = null)
     {
-        var m = new TestMount(NewScratchDirectory()) { _args = args };
+        var m = new TestMount(NewScratchDirectory()) { _args = args, _launcher = launcher };
         try
         {
             prepare?.Invoke(m);
@@ -59,7 +61,7 @@ public sealed class TestMount : IDisposable
     /// <summary>Mounts the same backing directory again with the same command line (after <see cref="Unmount"/>).</summary>
     public void MountAgain(string? stdin = null)
     {
-        var r = Cli.Run([.. _args!(this), "--pid-file", PidFile, "--log-file", LogFile], stdin);
+        var r = Cli.Run([.. _args!(this), "--pid-file", PidFile, "--log-file", LogFile], stdin, launcher: _launcher);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"mount failed ({r.ExitCode}): {r.StdErr}{r.StdOut}");
         DaemonPid = int.Parse(File.ReadAllText(PidFile).Trim());

@@ -23,4 +23,8 @@ public static class TestVolumes
     /// <summary>`cryptstack mount BACKING MNT --passfile F` over a fresh volume.</summary>
     public static TestMount Mount(params string[] extra) =>
         TestMount.Start(m => ["mount", m.Backing, m.MountPoint, "--passfile", PassFileOf(m), .. extra], prepare: Create);
+
+    /// <summary>As <see cref="Mount(string[])"/>, with the daemon started through <paramref name="launcher"/>.</summary>
+    public static TestMount MountThrough(IReadOnlyList<string> launcher, params string[] extra) =>
+        TestMount.Start(m => ["mount", m.Backing, m.MountPoint, "--passfile", PassFileOf(m), .. extra], prepare: Create, launcher: launcher);
 }
