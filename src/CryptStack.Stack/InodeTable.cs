@@ -234,7 +234,7 @@ internal sealed class InodeTable : IDisposable
     /// <summary>openat(O_PATH|O_NOFOLLOW), making room among node descriptors once if the process has none left.</summary>
     public unsafe int OpenPath(int dirFd, byte[] name)
     {
-        fixed (byte* n = NativeString.Z(name))
+        fixed (byte* n = NativeString.Z(name, stackalloc byte[NativeString.NameBuffer]))
         {
             int fd = Native.OpenAt(dirFd, n, Native.O_PATH | Native.O_NOFOLLOW);
             if (fd == -Errno.EMFILE && MakeRoom()) fd = Native.OpenAt(dirFd, n, Native.O_PATH | Native.O_NOFOLLOW);
