@@ -19,10 +19,11 @@ namespace CryptStack.Stack;
 /// </summary>
 public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisposable
 {
-    private sealed class OpenFile(int fd, IFileContent content)
+    private sealed class OpenFile(int fd, IFileContent content, InodeNode node)
     {
         public readonly int Fd = fd;
         public readonly IFileContent Content = content;
+        public readonly InodeNode Node = node;
     }
 
     private sealed class OpenDirectory(int fd, nint stream, object? state)
@@ -106,9 +107,6 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
 
     private LowerName Encode(InodeNode parent, ReadOnlySpan<byte> upperName) => _names.Encode(DirectoryState(parent), upperName);
 
-    private static string UpperPath(InodeNode parent, ReadOnlySpan<byte> name) =>
-        (parent.UpperName == "/" ? "/" : parent.UpperName + "/") + Encoding.UTF8.GetString(name);
-
     /// <summary>
     /// "/proc/self/fd/N\0" into <paramref name="path"/> (32 bytes): reaches a node's inode through its
     /// O_PATH descriptor (xattrs, chmod, reopening), whatever name it has now, even none.
@@ -123,9 +121,29 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     }
 
     /// <summary>Opens the entry <paramref name="lower"/> of <paramref name="parent"/> (open as <paramref name="parentFd"/>) as a node and fills the kernel's entry (one lookup).</summary>
-    private int Enter(InodeNode parent, int parentFd, ReadOnlySpan<byte> upperName, in LowerName lower, out FuseEntryParam entry)
+    /// <param name="probe">
+    /// The entry is likely a known node (a lookup, or a listed entry whose inode number is a known
+    /// node's): try one fstatat first, which for a known node is all it takes, before the
+    /// openat + fstat (+ close, if known after all) that a new node needs.
+    /// </param>
+    private int Enter(InodeNode parent, int parentFd, ReadOnlySpan<byte> upperName, in LowerName lower, out FuseEntryParam entry, bool probe = false)
     {
         entry = default;
+        if (probe)
+        {
+            int prc;
+            Stat probed;
+            fixed (byte* n = NativeString.Z(lower.Name, stackalloc byte[NativeString.NameBuffer]))
+                prc = Native.FStatAt(parentFd, n, out probed);
+            if (prc < 0) return prc;
+            if (_nodes.CountLookup((probed.Dev, probed.Ino), parent, lower.Name, upperName) is { } known)
+            {
+                entry.Ino = known.Id;
+                CopyUp(probed, ref entry.Attr, known);
+                Interlocked.Increment(ref _activity);
+                return 0;
+            }
+        }
         int fd = _nodes.OpenPath(parentFd, lower.Name);
         if (fd < 0) return fd;
         int rc = Native.FStat(fd, out var lowerStat);
@@ -134,8 +152,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             Native.Close(fd);
             return rc;
         }
-        var node = _nodes.Intern(fd, lowerStat, parent, lower.Name);
-        node.UpperName = UpperPath(parent, upperName);
+        var node = _nodes.Intern(fd, lowerStat, parent, lower.Name, upperName);
         entry.Ino = node.Id;
         CopyUp(lowerStat, ref entry.Attr, node);
         Interlocked.Increment(ref _activity);
@@ -191,7 +208,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             var dir = Node(parent);
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
-            int rc = Enter(dir, dirFd.Fd, name, lower, out entry);
+            int rc = Enter(dir, dirFd.Fd, name, lower, out entry, probe: true);
             // A cacheable "no such entry" (the binding answers ENOENT if negative caching is off).
             if (rc == -Errno.ENOENT) { entry = default; return 0; }
             return rc;
@@ -516,8 +533,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     {
         if (Native.FStatAt(dirFd, lowerZ, out var st) < 0) return;
         if (_nodes.Find((st.Dev, st.Ino)) is not { } node) return;
-        node.UpperName = UpperPath(dir, upperName);
-        _nodes.Relocate(node, dir, lower.Name);
+        _nodes.Relocate(node, dir, lower.Name, upperName);
     }
 
     public int Link(ulong node, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntryParam entry)
@@ -539,19 +555,19 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                 if (rc < 0) return rc;
             }
             _names.Created(dirFd.Fd, lower, isDirectory: false);
-            return Enter(dir, dirFd.Fd, newName, lower, out entry);
+            return Enter(dir, dirFd.Fd, newName, lower, out entry, probe: true);
         }
         catch (StackException e) { return -e.Errno; }
     }
 
     // ---- files --------------------------------------------------------------------------------
 
-    private int AddOpenFile(int fd, string upperPath, byte[] lowerName, ref FuseFileInfo fi, bool truncate)
+    private int AddOpenFile(int fd, InodeNode node, ref FuseFileInfo fi, bool truncate)
     {
         IFileContent content;
         try
         {
-            content = _content.Open(new LowerFile(fd, upperPath, Encoding.UTF8.GetString(lowerName)));
+            content = _content.Open(new LowerFile(fd, node.UpperName, Encoding.UTF8.GetString(node.LowerName)));
         }
         catch (StackException e)
         {
@@ -570,7 +586,8 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                 return trc;
             }
         }
-        fi.FileHandle = _files.Add(new OpenFile(fd, content));
+        fi.FileHandle = _files.Add(new OpenFile(fd, content, node));
+        Interlocked.Increment(ref node.OpenHandles);
         Interlocked.Increment(ref _openFiles);
         Interlocked.Increment(ref _activity);
         return 0;
@@ -582,7 +599,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         if (n == null) return -Errno.ESTALE;
         int fd = Reopen(n, fi.Flags);
         if (fd < 0) return fd;
-        return AddOpenFile(fd, n.UpperName, n.LowerName, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
+        return AddOpenFile(fd, n, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
     }
 
     public int Create(ulong parent, ReadOnlySpan<byte> name, uint mode, ref FuseFileInfo fi, out FuseEntryParam entry)
@@ -611,7 +628,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                 return rc;
             }
             // Without O_EXCL, create may open a file that already exists: O_TRUNC applies to it.
-            rc = AddOpenFile(fd, UpperPath(dir, name), lower.Name, ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
+            rc = AddOpenFile(fd, Node(entry.Ino), ref fi, truncate: (fi.Flags & Native.O_TRUNC) != 0);
             if (rc < 0) _nodes.Forget(entry.Ino, 1);
             return rc;
         }
@@ -648,6 +665,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     {
         var file = _files.Remove(fi.FileHandle);
         if (file == null) return 0;
+        Interlocked.Decrement(ref file.Node.OpenHandles);
         Interlocked.Decrement(ref _openFiles);
         try { file.Content.Dispose(); }
         finally { Native.Close(file.Fd); }
@@ -732,7 +750,9 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                 {
                     FuseEntryParam e;
                     int rc;
-                    try { rc = Enter(parent!, dir.Fd, upper, new LowerName(lowerName.ToArray()), out e); }
+                    // A listed entry whose inode number is a known node's is most likely that node.
+                    bool known = _nodes.Find((parent!.Key.Dev, entry->Ino)) != null;
+                    try { rc = Enter(parent, dir.Fd, upper, new LowerName(lowerName.ToArray()), out e, probe: known); }
                     catch (StackException) { rc = -Errno.EIO; e = default; }
                     if (rc < 0)
                     {

@@ -3,11 +3,16 @@ using CryptStack.Stack.Interop;
 
 namespace CryptStack.Stack;
 
-/// <summary>Where a node was last seen: a backing name in a parent directory node. Replaced whole, never edited.</summary>
-internal sealed class NodeLocation(InodeNode parent, byte[] lowerName)
+/// <summary>
+/// Where a node was last seen: a backing name in a parent directory node, and the name the user
+/// sees (for log lines; a directory's transform maps one to the other, so they change together).
+/// Replaced whole, never edited.
+/// </summary>
+internal sealed class NodeLocation(InodeNode parent, byte[] lowerName, string upperName)
 {
     public readonly InodeNode Parent = parent;
     public readonly byte[] LowerName = lowerName;
+    public readonly string UpperName = upperName;
 }
 
 /// <summary>
@@ -29,8 +34,6 @@ internal sealed class InodeNode((ulong Dev, ulong Ino) key, uint type)
     /// <summary>The name transform's state of a directory (<see cref="INameTransform.LoadDirectory"/>), loaded on first use.</summary>
     public object? DirectoryState;
     public volatile bool DirectoryLoaded;
-    /// <summary>Last path this node was reached under, for log lines.</summary>
-    public volatile string UpperName = "";
     /// <summary>Last backing name and parent; null only for the root. What a closed descriptor is reopened from.</summary>
     public volatile NodeLocation? Location;
 
@@ -45,8 +48,32 @@ internal sealed class InodeNode((ulong Dev, ulong Ino) key, uint type)
     internal bool Pinned;
     /// <summary>The kernel forgot it: the descriptor closes when the last user leaves.</summary>
     internal volatile bool Forgotten;
+    /// <summary>Open files of this node (the stack's handles).</summary>
+    public int OpenHandles;
 
     public byte[] LowerName => Location?.LowerName ?? [];
+
+    /// <summary>
+    /// The path the user last reached this node under, for log lines: built from the locations up
+    /// to the root when asked (a renamed directory's children follow it without being touched).
+    /// </summary>
+    public string UpperName
+    {
+        get
+        {
+            if (Location == null) return "/";
+            var parts = new List<string>();
+            var at = Location;
+            for (int depth = 0; at != null; depth++)
+            {
+                if (depth == 4096) { parts.Add("..."); break; }
+                parts.Add(at.UpperName);
+                at = at.Parent.Location;
+            }
+            parts.Reverse();
+            return "/" + string.Join('/', parts);
+        }
+    }
     public bool IsDirectory => Type == Native.S_IFDIR;
     public bool IsSymlink => Type == Native.S_IFLNK;
 }
@@ -123,7 +150,7 @@ internal sealed class InodeTable : IDisposable
         lock (_gate)
         {
             // FUSE_ROOT_ID is 1, the table's first handle. The root's descriptor belongs to the caller.
-            Root = new InodeNode((st.Dev, st.Ino), Native.S_IFDIR) { Lookups = 1, UpperName = "/", Fd = rootFd, Pinned = true };
+            Root = new InodeNode((st.Dev, st.Ino), Native.S_IFDIR) { Lookups = 1, Fd = rootFd, Pinned = true };
             Root.Id = _nodes.Add(Root);
             if (Root.Id != 1) throw new InvalidOperationException("root must be node 1");
             _byKey[Root.Key] = Root;
@@ -137,7 +164,7 @@ internal sealed class InodeTable : IDisposable
     /// <paramref name="lowerName"/> in <paramref name="parent"/>, with attributes <paramref name="st"/>,
     /// counting one lookup. The descriptor goes to the node, or is closed if the node has one.
     /// </summary>
-    public InodeNode Intern(int fd, in Stat st, InodeNode parent, byte[] lowerName)
+    public InodeNode Intern(int fd, in Stat st, InodeNode parent, byte[] lowerName, ReadOnlySpan<byte> upperName)
     {
         var key = (st.Dev, st.Ino);
         InodeNode node;
@@ -151,7 +178,7 @@ internal sealed class InodeTable : IDisposable
             }
             node.Lookups++;
         }
-        Relocate(node, parent, lowerName);
+        Relocate(node, parent, lowerName, upperName);
         if (node == Root) { Native.Close(fd); return node; }
         bool kept;
         lock (node)
@@ -170,11 +197,24 @@ internal sealed class InodeTable : IDisposable
     }
 
     /// <summary>Records the name a node was seen under last (lookup, rename): where a closed descriptor is reopened from.</summary>
-    public void Relocate(InodeNode node, InodeNode parent, byte[] lowerName)
+    public void Relocate(InodeNode node, InodeNode parent, byte[] lowerName, ReadOnlySpan<byte> upperName)
     {
         if (node == Root) return;
         if (node.Location is { } at && at.Parent == parent && at.LowerName.AsSpan().SequenceEqual(lowerName)) return;
-        node.Location = new NodeLocation(parent, lowerName);
+        node.Location = new NodeLocation(parent, lowerName, System.Text.Encoding.UTF8.GetString(upperName));
+    }
+
+    /// <summary>Counts one lookup of the known node of a backing inode, seen as <paramref name="lowerName"/> in <paramref name="parent"/>; null if it is not known.</summary>
+    public InodeNode? CountLookup((ulong, ulong) key, InodeNode parent, byte[] lowerName, ReadOnlySpan<byte> upperName)
+    {
+        InodeNode? node;
+        lock (_gate)
+        {
+            if (!_byKey.TryGetValue(key, out node)) return null;
+            node.Lookups++;
+        }
+        Relocate(node, parent, lowerName, upperName);
+        return node;
     }
 
     /// <summary>The known node of a backing inode, if any.</summary>
@@ -249,10 +289,14 @@ internal sealed class InodeTable : IDisposable
 
     /// <summary>
     /// The node's name was removed (unlink, rmdir, rename over it): keeps its descriptor open until
-    /// the kernel forgets it, since there is no name left to reopen it from.
+    /// the kernel forgets it, since there is no name left to reopen it from. A node that is not open
+    /// and whose descriptor the budget already closed is left as it is: it was not used for a
+    /// while, nothing but its forget is likely to come, and reopening it would cost every
+    /// `rm -rf` of a large tree three system calls per file (anything else answers ESTALE).
     /// </summary>
     public void Pin(InodeNode node)
     {
+        if (Volatile.Read(ref node.Fd) < 0 && Volatile.Read(ref node.OpenHandles) == 0) return;
         using var fd = Acquire(node);
         if (fd.Fd < 0) return;
         lock (node) node.Pinned = true;
