@@ -6,8 +6,8 @@ namespace CryptStack.Mount.Tests;
 /// <summary>
 /// stress-ng's filesystem stressors (Debian package stress-ng), each with --verify, run on a
 /// plain directory, on `cryptstack mirror` and on `cryptstack mount`. A stressor that passes on
-/// the plain directory must pass on both mounts. pjdfstest is not packaged for Debian; this is the
-/// third-party conformance and stress suite we can run here.
+/// the plain directory must pass on both mounts. pjdfstest, which is not packaged for Debian, was
+/// run by hand (docs/conformance.md); this is the third-party suite CI can run here.
 /// </summary>
 [Collection(StressNgCollection.Name)]
 public sealed class StressNgConformanceTests(StressNgConformanceTests.Mounts mounts) : IClassFixture<StressNgConformanceTests.Mounts>
