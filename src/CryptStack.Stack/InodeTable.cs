@@ -130,16 +130,12 @@ internal sealed class InodeTable : IDisposable
     private readonly object _sweepGate = new();
     private int _open;
     private ulong _hand = 1;
-    private long _closedForBudget;
     private readonly Action<string>? _notice;
     private bool _budgetNoticed, _shortageNoticed;
 
     public InodeNode Root { get; }
     /// <summary>How many node descriptors stay open before the sweep starts closing some.</summary>
     public int Budget { get; }
-    public int OpenDescriptors => Volatile.Read(ref _open);
-    /// <summary>Descriptors closed to stay within the budget, since the mount began.</summary>
-    public long ClosedForBudget => Interlocked.Read(ref _closedForBudget);
 
     /// <param name="notice">Told once when the budget first applies and once when the process first runs out of descriptors.</param>
     public InodeTable(int rootFd, int budget, Action<string>? notice = null)
@@ -387,7 +383,7 @@ internal sealed class InodeTable : IDisposable
                 _hand = id + 1 >= slots ? 1 : id + 1;
                 if (_nodes.Get(id) is not { } node || Volatile.Read(ref node.Fd) < 0) continue;
                 if (node.Referenced) { node.Referenced = false; continue; }
-                if (TryClose(node, evenPinned: false)) _closedForBudget++;
+                TryClose(node, evenPinned: false);
             }
         }
         finally { Monitor.Exit(_sweepGate); }
