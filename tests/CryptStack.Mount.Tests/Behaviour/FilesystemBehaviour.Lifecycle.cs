@@ -164,6 +164,26 @@ public abstract partial class FilesystemBehaviour
     }
 
     [Fact]
+    public void A_write_or_truncate_by_another_user_clears_setuid_and_setgid()
+    {
+        if (LibC.GetEuid() != 0) return; // needs root to mount with allow_other and to become nobody
+        using var m = CreateMount("-o", "allow_other");
+        // The daemon writes as root, which keeps the bits on the backing file (CAP_FSETID): it is the
+        // kernel's request through the mount that must clear them, as ext4 does for the writer.
+        string written = m.P("written"), truncated = m.P("truncated");
+        foreach (string p in new[] { written, truncated })
+        {
+            WriteAll(p, "setuid program"u8);
+            LibC.Check(LibC.Chmod(p, 0xdff /* 06777 */), "chmod 06777");
+        }
+        var write = Shell.AsNobody($"echo x >> {Shell.Quote(written)} && truncate -s 3 {Shell.Quote(truncated)}");
+        Assert.True(write.ExitCode == 0, write.ToString());
+        Assert.Equal(0x1ffu, LibC.StatOf(written).Permissions);
+        Assert.Equal(0x1ffu, LibC.StatOf(truncated).Permissions);
+        Assert.Equal(3, LibC.StatOf(truncated).Size);
+    }
+
+    [Fact]
     public void Without_allow_other_other_users_cannot_enter_the_mount()
     {
         if (LibC.GetEuid() != 0) return;
