@@ -191,10 +191,23 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         }
     }
 
+    /// <summary>
+    /// Encrypted xattr names by plaintext name. The kernel asks for `security.capability` before
+    /// nearly every write (FUSE keeps no "has no xattrs" flag), and AES-SIV of that same name each
+    /// time cost more than the rest of the request. Deterministic, so caching changes nothing else.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?> _xattrNames = new();
+    private const int XattrNamesKept = 1024;
+
     public byte[]? EncodeXattrName(ReadOnlySpan<byte> name)
     {
-        try { return Encoding.ASCII.GetBytes(xattrs.EncryptName(name)); }
-        catch (UnsupportedXattrNameException) { return null; }
+        string key = Encoding.Latin1.GetString(name);
+        if (_xattrNames.TryGetValue(key, out byte[]? known)) return known;
+        byte[]? encoded;
+        try { encoded = Encoding.ASCII.GetBytes(xattrs.EncryptName(name)); }
+        catch (UnsupportedXattrNameException) { encoded = null; }
+        if (_xattrNames.Count < XattrNamesKept) _xattrNames.TryAdd(key, encoded);
+        return encoded;
     }
 
     public byte[]? DecodeXattrName(ReadOnlySpan<byte> lowerName)
