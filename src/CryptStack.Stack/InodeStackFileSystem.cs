@@ -51,8 +51,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     public long ActivityCount => Volatile.Read(ref _activity);
     public int OpenFileCount => Volatile.Read(ref _openFiles);
 
-    /// <param name="nodeDescriptorBudget">Node descriptors kept open at most; 0: half the descriptor limit.</param>
-    public InodeStackFileSystem(string backingPath, StackTransforms transforms, ILogger logger, int nodeDescriptorBudget = 0)
+    public InodeStackFileSystem(string backingPath, StackTransforms transforms, ILogger logger)
     {
         BackingPath = Path.GetFullPath(backingPath);
         _log = logger;
@@ -67,7 +66,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         // streams and the runtime's own (about a hundred: it maps each assembly); when even that
         // runs out, InodeTable.MakeRoom takes from the nodes.
         long limit = (long)Math.Min(DescriptorLimit.Raise(), int.MaxValue);
-        int budget = nodeDescriptorBudget > 0 ? nodeDescriptorBudget : (int)(limit - Math.Max(256, limit / 4));
+        int budget = (int)(limit - Math.Max(256, limit / 4));
         _nodes = new InodeTable(_rootFd, budget, notice => _log.LogInformation("{Backing}: {Notice}", BackingPath, notice));
         _asRoot = Native.GetEuid() == 0;
         // Fail at mount time, not at the first request, if the transform cannot read the root.
