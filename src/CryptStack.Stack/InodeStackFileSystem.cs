@@ -135,7 +135,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             fixed (byte* n = NativeString.Z(lower.Name, stackalloc byte[NativeString.NameBuffer]))
                 prc = Native.FStatAt(parentFd, n, out probed);
             if (prc < 0) return prc;
-            if (_nodes.CountLookup((probed.Dev, probed.Ino), parent, lower.Name, upperName) is { } known)
+            if (_nodes.CountLookup((probed.Dev, probed.Ino), probed.Mode, parent, lower.Name, upperName) is { } known)
             {
                 entry.Ino = known.Id;
                 CopyUp(probed, ref entry.Attr, known);
@@ -161,14 +161,17 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
     /// <summary>
     /// The entry <paramref name="lowerZ"/> of <paramref name="dir"/> is about to lose its name: if it
     /// is a known node last seen under that name, it keeps its descriptor (open files, xattrs and
-    /// attributes of an unlinked inode go through it).
+    /// attributes of an unlinked inode go through it). Returns the node to
+    /// <see cref="InodeTable.Detach"/> once the removal succeeded: one that keeps no descriptor, for
+    /// an inode losing its last link.
     /// </summary>
-    private void PinBeforeRemoval(InodeNode dir, int dirFd, byte* lowerZ, byte[] lowerName)
+    private InodeNode? PinBeforeRemoval(InodeNode dir, int dirFd, byte* lowerZ, byte[] lowerName)
     {
-        if (Native.FStatAt(dirFd, lowerZ, out var st) < 0) return;
-        if (_nodes.Find((st.Dev, st.Ino)) is not { } node) return;
-        if (node.Location is { } at && at.Parent == dir && at.LowerName.AsSpan().SequenceEqual(lowerName))
-            _nodes.Pin(node);
+        if (Native.FStatAt(dirFd, lowerZ, out var st) < 0) return null;
+        if (_nodes.Find((st.Dev, st.Ino)) is not { } node) return null;
+        if (node.Location is not { } at || at.Parent != dir || !at.LowerName.AsSpan().SequenceEqual(lowerName)) return null;
+        bool lastLink = Native.IsDirectory(st.Mode) || st.NLink <= 1;
+        return !_nodes.Pin(node) && lastLink ? node : null;
     }
 
     private void CopyUp(in Stat lower, ref Stat upper, InodeNode node)
@@ -412,12 +415,14 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             var dir = Node(parent);
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
+            InodeNode? gone;
             fixed (byte* n = NativeString.Z(lower.Name))
             {
-                PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
+                gone = PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
                 int rc = Native.UnlinkAt(dirFd.Fd, n, 0);
                 if (rc < 0) return rc;
             }
+            if (gone != null) _nodes.Detach(gone);
             _names.Removed(dirFd.Fd, lower);
             return 0;
         }
@@ -431,10 +436,12 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             var dir = Node(parent);
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
+            InodeNode? gone;
             fixed (byte* n = NativeString.Z(lower.Name))
-                PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
+                gone = PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
             int rc = _names.RemoveDirectory(dirFd.Fd, lower);
             if (rc < 0) return rc;
+            if (gone != null) _nodes.Detach(gone);
             _names.Removed(dirFd.Fd, lower);
             return 0;
         }
@@ -504,7 +511,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             fixed (byte* o = NativeString.Z(oldLower.Name))
             fixed (byte* nn = NativeString.Z(newLower.Name))
             {
-                if ((flags & Native.RENAME_EXCHANGE) == 0) PinBeforeRemoval(newDir, newFd.Fd, nn, newLower.Name);
+                var gone = (flags & Native.RENAME_EXCHANGE) == 0 ? PinBeforeRemoval(newDir, newFd.Fd, nn, newLower.Name) : null;
                 int rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                 if (rc == -Errno.ENOTEMPTY && !_names.IsIdentity)
                 {
@@ -518,6 +525,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                     }
                 }
                 if (rc < 0) return rc;
+                if (gone != null) _nodes.Detach(gone);
                 _names.Renamed(oldFd.Fd, oldLower, newFd.Fd, newLower, flags);
                 Moved(newDir, newFd.Fd, newName, newLower, nn);
                 if ((flags & Native.RENAME_EXCHANGE) != 0) Moved(oldDir, oldFd.Fd, name, oldLower, o);

@@ -166,7 +166,8 @@ internal sealed class InodeTable : IDisposable
         InodeNode node;
         lock (_gate)
         {
-            if (!_byKey.TryGetValue(key, out node!))
+            // A known key with another type: the inode number was reused behind the mount's back.
+            if (!_byKey.TryGetValue(key, out node!) || node.Type != (st.Mode & Native.S_IFMT))
             {
                 node = new InodeNode(key, st.Mode & Native.S_IFMT);
                 node.Id = _nodes.Add(node);
@@ -200,13 +201,22 @@ internal sealed class InodeTable : IDisposable
         node.Location = new NodeLocation(parent, lowerName, System.Text.Encoding.UTF8.GetString(upperName));
     }
 
-    /// <summary>Counts one lookup of the known node of a backing inode, seen as <paramref name="lowerName"/> in <paramref name="parent"/>; null if it is not known.</summary>
-    public InodeNode? CountLookup((ulong, ulong) key, InodeNode parent, byte[] lowerName, ReadOnlySpan<byte> upperName)
+    /// <summary>
+    /// Counts one lookup of the known node of a backing inode (of type <paramref name="type"/>),
+    /// seen as <paramref name="lowerName"/> in <paramref name="parent"/>; null if it is not known.
+    /// </summary>
+    public InodeNode? CountLookup((ulong, ulong) key, uint type, InodeNode parent, byte[] lowerName, ReadOnlySpan<byte> upperName)
     {
         InodeNode? node;
         lock (_gate)
         {
             if (!_byKey.TryGetValue(key, out node)) return null;
+            if (node.Type != (type & Native.S_IFMT))
+            {
+                // The inode number now belongs to another file (changed outside the mount).
+                _byKey.Remove(key);
+                return null;
+            }
             node.Lookups++;
         }
         Relocate(node, parent, lowerName, upperName);
@@ -284,18 +294,31 @@ internal sealed class InodeTable : IDisposable
     }
 
     /// <summary>
-    /// The node's name was removed (unlink, rmdir, rename over it): keeps its descriptor open until
-    /// the kernel forgets it, since there is no name left to reopen it from. A node that is not open
-    /// and whose descriptor the budget already closed is left as it is: it was not used for a
-    /// while, nothing but its forget is likely to come, and reopening it would cost every
-    /// `rm -rf` of a large tree three system calls per file (anything else answers ESTALE).
+    /// The node's name is about to be removed (unlink, rmdir, rename over it): keeps its descriptor
+    /// open until the kernel forgets it, since there will be no name left to reopen it from. A node
+    /// that is not open and whose descriptor the budget already closed is not reopened for that: it
+    /// was not used for a while, nothing but its forget is likely to come, and reopening it would
+    /// cost every `rm -rf` of a large tree three system calls per file (anything else answers
+    /// ESTALE). True if the node keeps a descriptor.
     /// </summary>
-    public void Pin(InodeNode node)
+    public bool Pin(InodeNode node)
     {
-        if (Volatile.Read(ref node.Fd) < 0 && Volatile.Read(ref node.OpenHandles) == 0) return;
+        if (Volatile.Read(ref node.Fd) < 0 && Volatile.Read(ref node.OpenHandles) == 0) return false;
         using var fd = Acquire(node);
-        if (fd.Fd < 0) return;
+        if (fd.Fd < 0) return false;
         lock (node) node.Pinned = true;
+        return true;
+    }
+
+    /// <summary>
+    /// No new lookup finds this node by its key; the kernel's id stays valid until its forget. For a
+    /// node without a descriptor whose inode lost its last link: once the inode is freed, the
+    /// backing filesystem may give its number to a new file, which must not be taken for this node.
+    /// </summary>
+    public void Detach(InodeNode node)
+    {
+        lock (_gate)
+            if (_byKey.TryGetValue(node.Key, out var keyed) && keyed == node) _byKey.Remove(node.Key);
     }
 
     /// <summary>The kernel dropped <paramref name="count"/> lookups; at 0 the node and its descriptor go.</summary>

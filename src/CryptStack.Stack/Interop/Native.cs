@@ -40,6 +40,7 @@ public static unsafe partial class Native
 
     public static bool IsRegular(uint mode) => (mode & S_IFMT) == S_IFREG;
     public static bool IsSymlink(uint mode) => (mode & S_IFMT) == S_IFLNK;
+    public static bool IsDirectory(uint mode) => (mode & S_IFMT) == S_IFDIR;
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall(long number, long a, long b, long c, long d);
