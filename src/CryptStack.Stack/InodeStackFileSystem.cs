@@ -408,7 +408,11 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         catch (StackException e) { return -e.Errno; }
     }
 
-    public int Unlink(ulong parent, ReadOnlySpan<byte> name)
+    public int Unlink(ulong parent, ReadOnlySpan<byte> name) => Remove(parent, name, directory: false);
+
+    public int RmDir(ulong parent, ReadOnlySpan<byte> name) => Remove(parent, name, directory: true);
+
+    private int Remove(ulong parent, ReadOnlySpan<byte> name, bool directory)
     {
         try
         {
@@ -416,30 +420,13 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
             InodeNode? gone;
+            int rc;
             fixed (byte* n = NativeString.Z(lower.Name))
             {
                 gone = PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
-                int rc = Native.UnlinkAt(dirFd.Fd, n, 0);
-                if (rc < 0) return rc;
+                // A directory may hold the transform's own files (a directory id): the transform removes it.
+                rc = directory ? _names.RemoveDirectory(dirFd.Fd, lower) : Native.UnlinkAt(dirFd.Fd, n, 0);
             }
-            if (gone != null) _nodes.Detach(gone);
-            _names.Removed(dirFd.Fd, lower);
-            return 0;
-        }
-        catch (StackException e) { return -e.Errno; }
-    }
-
-    public int RmDir(ulong parent, ReadOnlySpan<byte> name)
-    {
-        try
-        {
-            var dir = Node(parent);
-            var lower = Encode(dir, name);
-            using var dirFd = Use(dir);
-            InodeNode? gone;
-            fixed (byte* n = NativeString.Z(lower.Name))
-                gone = PinBeforeRemoval(dir, dirFd.Fd, n, lower.Name);
-            int rc = _names.RemoveDirectory(dirFd.Fd, lower);
             if (rc < 0) return rc;
             if (gone != null) _nodes.Detach(gone);
             _names.Removed(dirFd.Fd, lower);
