@@ -196,17 +196,25 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
     /// nearly every write (FUSE keeps no "has no xattrs" flag), and AES-SIV of that same name each
     /// time cost more than the rest of the request. Deterministic, so caching changes nothing else.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?> _xattrNames = new();
-    private const int XattrNamesKept = 1024;
+    private sealed record XattrName(byte[] Plain, byte[]? Encoded);
+
+    /// <summary>A handful of names in practice: a linear scan, without allocating per request; replaced whole on add.</summary>
+    private XattrName[] _xattrNames = [];
+    private readonly object _xattrNamesGate = new();
+    private const int XattrNamesKept = 64;
 
     public byte[]? EncodeXattrName(ReadOnlySpan<byte> name)
     {
-        string key = Encoding.Latin1.GetString(name);
-        if (_xattrNames.TryGetValue(key, out byte[]? known)) return known;
+        foreach (var known in Volatile.Read(ref _xattrNames))
+            if (name.SequenceEqual(known.Plain)) return known.Encoded;
         byte[]? encoded;
         try { encoded = Encoding.ASCII.GetBytes(xattrs.EncryptName(name)); }
         catch (UnsupportedXattrNameException) { encoded = null; }
-        if (_xattrNames.Count < XattrNamesKept) _xattrNames.TryAdd(key, encoded);
+        lock (_xattrNamesGate)
+        {
+            var names = _xattrNames;
+            if (names.Length < XattrNamesKept) Volatile.Write(ref _xattrNames, [.. names, new XattrName(name.ToArray(), encoded)]);
+        }
         return encoded;
     }
 

@@ -800,7 +800,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         byte* p = stackalloc byte[32];
         ProcPath(fd.Fd, p);
         ReadOnlySpan<byte> stored = _names.IsIdentity ? value : _names.EncodeXattrValue(lowerName, value);
-        fixed (byte* n = NativeString.Z(lowerName))
+        fixed (byte* n = NativeString.Z(lowerName, stackalloc byte[NativeString.NameBuffer]))
             return Native.SetXAttr(p, n, stored, flags);
     }
 
@@ -812,7 +812,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         if (fd.Fd < 0) return fd.Fd;
         byte* p = stackalloc byte[32];
         ProcPath(fd.Fd, p);
-        fixed (byte* n = NativeString.Z(lowerName))
+        fixed (byte* n = NativeString.Z(lowerName, stackalloc byte[NativeString.NameBuffer]))
         {
             if (_names.IsIdentity) return Native.GetXAttr(p, n, value);
             byte[] stored = ArrayPool<byte>.Shared.Rent(64 * 1024 + 64);
@@ -864,7 +864,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
         if (fd.Fd < 0) return fd.Fd;
         byte* p = stackalloc byte[32];
         ProcPath(fd.Fd, p);
-        fixed (byte* n = NativeString.Z(lowerName))
+        fixed (byte* n = NativeString.Z(lowerName, stackalloc byte[NativeString.NameBuffer]))
             return Native.RemoveXAttr(p, n);
     }
 }

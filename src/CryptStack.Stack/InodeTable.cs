@@ -180,7 +180,7 @@ internal sealed class InodeTable : IDisposable
         bool kept;
         lock (node)
         {
-            kept = node.Fd < 0 && !node.Forgotten;
+            kept = node.Fd < 0;
             if (kept)
             {
                 Volatile.Write(ref node.Fd, fd);
