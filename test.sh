@@ -15,6 +15,8 @@ set -e
 cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "=\""); sub("\"", "", kv[2]); n[kv[1]] += kv[2] } }
   END { printf "Tests: %d passed, %d failed, %d skipped\n", n["passed"], n["failed"], n["notExecuted"] }'
-left=$(awk '$3 ~ /^fuse\./ && $2 ~ /cryptstack-tests/ {print $2}' /proc/mounts)
+# Only this run's scratch tree (TMPDIR), so a second checkout testing at the same time is not blamed.
+tmp=$(realpath -m "${TMPDIR:-/tmp}")
+left=$(awk -v t="$tmp/cryptstack-" '$3 ~ /^fuse/ && index($2, t) == 1 {print $2}' /proc/mounts)
 if [ -n "$left" ]; then echo "test.sh: mounts left behind: $left" >&2; rc=1; fi
 exit $rc
