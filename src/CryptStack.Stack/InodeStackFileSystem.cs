@@ -17,7 +17,7 @@ namespace CryptStack.Stack;
 /// an unlinked file that is still open keeps its node and descriptor until the kernel forgets it.
 /// Transforms, fs/stack.c helpers and ownership rules are those of <see cref="StackFileSystem"/>.
 /// </summary>
-public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisposable
+public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisposable
 {
     private sealed class OpenFile(int fd, IFileContent content, InodeNode node)
     {
@@ -703,7 +703,32 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
 
     public int ReadDir(ulong node, ref DirectoryBuffer entries, long offset, ref FuseFileInfo fi, bool plus)
     {
-        var dir = _openDirs.Get(fi.FileHandle);
+        var sink = new FuseDirectorySink { Buffer = entries };
+        int rc = ReadDirCore(node, fi.FileHandle, offset, plus, ref sink);
+        entries = sink.Buffer;
+        return rc;
+    }
+
+    /// <summary>The FUSE reply buffer as a <see cref="IDirectorySink"/> (a ref struct cannot be held by reference, so it is moved in and out).</summary>
+    private ref struct FuseDirectorySink : IDirectorySink
+    {
+        public DirectoryBuffer Buffer;
+
+        public bool Add(ReadOnlySpan<byte> upperName, ReadOnlySpan<byte> lowerName, in Stat stat, long nextOffset) =>
+            Buffer.Add(upperName, stat, nextOffset);
+
+        public bool AddPlus(ReadOnlySpan<byte> upperName, ReadOnlySpan<byte> lowerName, in FuseEntryParam entry, long nextOffset) =>
+            Buffer.AddPlus(upperName, entry, nextOffset);
+    }
+
+    /// <summary>
+    /// readdir and readdirplus of an open directory from <paramref name="offset"/> on, into whatever
+    /// <paramref name="sink"/> is: the FUSE reply buffer, or an in-process caller (<see cref="ListDirectory"/>).
+    /// </summary>
+    private int ReadDirCore<TSink>(ulong node, ulong handle, long offset, bool plus, ref TSink sink)
+        where TSink : IDirectorySink, allows ref struct
+    {
+        var dir = _openDirs.Get(handle);
         if (dir == null) return -Errno.EBADF;
         var parent = plus ? _nodes.Get(node) : null;
         if (plus && parent == null) return -Errno.ESTALE;
@@ -736,9 +761,9 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                     {
                         // "." and ".." carry no lookup: the kernel ignores their entry.
                         var e = new FuseEntryParam { Attr = st };
-                        added = entries.AddPlus(upper, e, next);
+                        added = sink.AddPlus(upper, lowerName, e, next);
                     }
-                    else added = entries.Add(upper, st, next);
+                    else added = sink.Add(upper, lowerName, st, next);
                 }
                 else
                 {
@@ -753,7 +778,7 @@ public sealed unsafe class InodeStackFileSystem : IFuseLowLevelFileSystem, IDisp
                         // Gone since readdir saw it (or unreadable): list it without a node.
                         e = new FuseEntryParam { Attr = new Stat { Ino = entry->Ino, Mode = (uint)entry->Type << 12 } };
                     }
-                    added = entries.AddPlus(upper, e, next);
+                    added = sink.AddPlus(upper, lowerName, e, next);
                     if (!added && e.Ino != 0) _nodes.Forget(e.Ino, 1);
                 }
                 if (!added)
