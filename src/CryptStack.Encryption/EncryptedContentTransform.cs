@@ -19,7 +19,7 @@ internal sealed class EncryptedSizeMap : ISizeMap
 /// <see cref="EncryptedNode"/> (one engine, one lock), so threads and processes on one file
 /// never tear a block; byte-range locks on the backing file extend that to other mounts.
 /// </summary>
-internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log) : IContentTransform
+internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log, IDamageObserver damage) : IContentTransform
 {
     private readonly Dictionary<(ulong Dev, ulong Ino), EncryptedNode> _nodes = new();
 
@@ -41,12 +41,12 @@ internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log
             if (_nodes.TryGetValue(key, out node))
             {
                 node.Acquire(file);
-                return new EncryptedFileContent(node, this, log);
+                return new EncryptedFileContent(node, this, log, damage);
             }
-            node = EncryptedNode.Open(key, file, headerKey, log);
+            node = EncryptedNode.Open(key, file, headerKey, log, damage);
             _nodes.Add(key, node);
         }
-        return new EncryptedFileContent(node, this, log);
+        return new EncryptedFileContent(node, this, log, damage);
     }
 
     internal void Release(EncryptedNode node)
@@ -112,7 +112,7 @@ internal sealed class EncryptedNode : IDisposable
         else _readers.Add(first);
     }
 
-    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log)
+    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log, IDamageObserver damage)
     {
         // Our own descriptor: the opener's fd is closed at its release while others may still use the node.
         int fd = FdStore.Dup(file.Fd);
@@ -126,6 +126,7 @@ internal sealed class EncryptedNode : IDisposable
         catch (ContentIntegrityException e)
         {
             log.LogError("{UpperPath}: {Reason} (ciphertext {LowerPath})", file.UpperPath, e.Message, BackingPathOf(fd));
+            damage.Found(new DamageReport(DamageKind.FileContent, file.UpperPath, BackingPathOf(fd), e.Message));
             Native.Close(fd);
             throw new StackException(Errno.EIO, e.Message);
         }

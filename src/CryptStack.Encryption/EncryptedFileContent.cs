@@ -11,7 +11,7 @@ namespace CryptStack.Encryption;
 /// on the backing file, and turns failures into -errno: damaged ciphertext is EIO with one
 /// log line naming the plaintext and ciphertext paths, never garbage.
 /// </summary>
-internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentTransform owner, ILogger log) : IFileContent
+internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentTransform owner, ILogger log, IDamageObserver damage) : IFileContent
 {
     private bool _disposed;
 
@@ -128,6 +128,7 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
             case ContentIntegrityException integrity:
                 log.LogError("{UpperPath}: {Operation} at {Offset}: {Reason} (ciphertext {LowerPath})",
                     node.UpperPath, operation, offset, integrity.Message, EncryptedNode.BackingPathOf(node.Fd));
+                damage.Found(new DamageReport(DamageKind.FileContent, node.UpperPath, EncryptedNode.BackingPathOf(node.Fd), integrity.Message));
                 return -Errno.EIO;
             case BackingIoException io:
                 return -io.Errno;

@@ -13,7 +13,7 @@ namespace CryptStack.Encryption;
 /// cs.lng.HASH with the full encrypted name in a .name sidecar; link targets too long for a
 /// symlink go to a .lnk sidecar. This class keeps those files in step with the entries.
 /// </summary>
-internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, ILogger log) : INameTransform
+internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, ILogger log, IDamageObserver damage) : INameTransform
 {
     /// <summary>What naming entries of one backing directory needs.</summary>
     private sealed record DirectoryState(byte[] Id, string UpperPath, bool IsRoot);
@@ -29,6 +29,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         {
             log.LogError("{Directory}: cannot read its directory id ({File}, errno {Errno}); names inside cannot be decrypted (run fsck)",
                 upperPath, BackingNames.DirIdFileName, errno);
+            damage.Found(new DamageReport(DamageKind.DirectoryId, upperPath, BackingPaths.Of(lowerDirFd, BackingNames.DirIdFileName), $"cannot read its directory id (errno {errno})"));
             throw new StackException(Errno.EIO, $"{upperPath}: directory id unreadable");
         }
         try
@@ -38,6 +39,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         catch (CiphertextFormatException e)
         {
             log.LogError("{Directory}: {Reason}", upperPath, e.Message);
+            damage.Found(new DamageReport(DamageKind.DirectoryId, upperPath, BackingPaths.Of(lowerDirFd, BackingNames.DirIdFileName), e.Message));
             throw new StackException(Errno.EIO, e.Message);
         }
     }
@@ -72,11 +74,13 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
                     if (sidecar == null)
                     {
                         log.LogWarning("{Directory}: long name {Name} has no readable sidecar (errno {Errno}); left out", dir.UpperPath, name, errno);
+                        damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), $"long name without a readable sidecar (errno {errno})"));
                         return null;
                     }
                     return names.Decrypt(BackingNames.EncodedNameFromSidecar(name, sidecar), dir.Id);
                 case BackingNameKind.Foreign:
                     log.LogWarning("{Directory}: backing entry {Name} was not written by CryptStack; left out", dir.UpperPath, name);
+                    damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), "not a name CryptStack writes"));
                     return null;
                 default:
                     return null;
@@ -85,6 +89,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         catch (CiphertextFormatException e)
         {
             log.LogWarning("{Directory}: backing entry {Name} does not decrypt ({Reason}); left out", dir.UpperPath, name, e.Message);
+            damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), e.Message));
             return null;
         }
     }
@@ -187,6 +192,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         catch (CiphertextFormatException e)
         {
             log.LogError("symlink {LowerName}: {Reason}", Encoding.Latin1.GetString(lowerLinkName), e.Message);
+            damage.Found(new DamageReport(DamageKind.LinkTarget, null, BackingPaths.Of(lowerDirFd, Encoding.Latin1.GetString(lowerLinkName)), e.Message));
             return -Errno.EIO;
         }
     }
@@ -226,6 +232,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         catch (CiphertextFormatException e)
         {
             log.LogWarning("xattr {Name}: {Reason}; left out", name, e.Message);
+            damage.Found(new DamageReport(DamageKind.XattrName, null, name, e.Message));
             return null;
         }
     }
@@ -243,6 +250,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         catch (CiphertextFormatException e)
         {
             log.LogError("xattr {Name}: {Reason}", Encoding.ASCII.GetString(lowerName), e.Message);
+            damage.Found(new DamageReport(DamageKind.XattrValue, null, Encoding.ASCII.GetString(lowerName), e.Message));
             return -Errno.EIO;
         }
         if (destination.Length == 0) return plain.Length;

@@ -10,6 +10,9 @@ public sealed record EncryptionOptions
 {
     /// <summary>Storage shared with other hosts: nothing is cached between requests.</summary>
     public bool SharedStorage { get; init; }
+
+    /// <summary>Also told, as data, of everything the layer finds damaged (offline tools); the mount only logs.</summary>
+    public IDamageObserver? Damage { get; init; }
 }
 
 /// <summary>
@@ -33,8 +36,8 @@ public sealed class EncryptionLayer : IDisposable
         _links = LinkTargetCodec.FromKeys(volume.Keys);
         _xattrs = XattrCodec.FromKeys(volume.Keys);
         Transforms = new StackTransforms(
-            new EncryptedContentTransform(_headerKey, log),
-            new EncryptedNameTransform(_names, _links, _xattrs, log),
+            new EncryptedContentTransform(_headerKey, log, options.Damage ?? NoDamageObserver.Instance),
+            new EncryptedNameTransform(_names, _links, _xattrs, log, options.Damage ?? NoDamageObserver.Instance),
             EncryptedSizeMap.Instance);
     }
 
