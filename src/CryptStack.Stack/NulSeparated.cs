@@ -1,7 +1,7 @@
 namespace CryptStack.Stack;
 
 /// <summary>Splits a NUL-separated list (listxattr) into ranges.</summary>
-internal ref struct NulSeparated(ReadOnlySpan<byte> data)
+public ref struct NulSeparated(ReadOnlySpan<byte> data)
 {
     private readonly ReadOnlySpan<byte> _data = data;
     private int _start = 0;
