@@ -72,25 +72,36 @@ public static class CryptVolume
     {
         string configPath = ConfigPathFor(cipherRoot);
         VolumeConfig config = Read(configPath);
+        var (keys, slotId) = Unlock(configPath, config, secret, ConfigDocument.Config);
+        return new UnlockedVolume(cipherRoot, configPath, config, keys, slotId);
+    }
+
+    /// <summary>
+    /// Tries every slot of the secret's kind, then verifies the document's MAC under the unwrapped master key;
+    /// returns the key hierarchy (the caller owns it) and the slot that opened.
+    /// </summary>
+    internal static (KeyHierarchy Keys, int SlotId) Unlock(string path, VolumeConfig config, VolumeSecret secret, ConfigDocument document)
+    {
         string kindName = KindDescription(secret.Kind);
         var candidates = config.Keyslots.Where(s => s.Kind == secret.Kind).ToList();
-        if (candidates.Count == 0) throw new VolumeException(VolumeErrorKind.WrongSecret, $"{configPath}: the volume has no {kindName} keyslot");
+        if (candidates.Count == 0) throw new VolumeException(VolumeErrorKind.WrongSecret, $"{path}: the volume has no {kindName} keyslot");
 
         foreach (Keyslot slot in candidates)
         {
             using SecretKey? master = KeyslotCrypto.TryUnwrap(slot, config.VolumeId, secret.Bytes);
             if (master is null) continue;
             var keys = new KeyHierarchy(master.Span, config.VolumeId);
-            if (!VolumeConfigCodec.VerifyMac(config, keys))
+            if (!VolumeConfigCodec.VerifyMac(config, keys, document))
             {
                 keys.Dispose();
-                throw new VolumeException(VolumeErrorKind.CorruptConfig,
-                    $"{configPath}: config authentication failed: the file was changed after it was written (a keyslot, KDF parameter or feature flag differs). " +
-                    $"If you did not edit it, restore {VolumeConfigCodec.BackupHint(configPath)}");
+                throw new VolumeException(VolumeErrorKind.CorruptConfig, document == ConfigDocument.Config
+                    ? $"{path}: config authentication failed: the file was changed after it was written (a keyslot, KDF parameter or feature flag differs). " +
+                      $"If you did not edit it, restore {VolumeConfigCodec.BackupHint(path)}"
+                    : $"{path}: authentication failed: the file was changed after it was written");
             }
-            return new UnlockedVolume(cipherRoot, configPath, config, keys, slot.Id);
+            return (keys, slot.Id);
         }
-        throw new VolumeException(VolumeErrorKind.WrongSecret, $"{configPath}: {kindName} does not open any keyslot");
+        throw new VolumeException(VolumeErrorKind.WrongSecret, $"{path}: {kindName} does not open any keyslot");
     }
 
     /// <summary>Reads the config without a secret. Nothing in it is authenticated until a slot is opened.</summary>

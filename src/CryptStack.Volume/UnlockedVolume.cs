@@ -9,8 +9,9 @@ namespace CryptStack.Volume;
 /// </summary>
 public sealed class UnlockedVolume : IDisposable
 {
-    internal UnlockedVolume(string cipherRoot, string configPath, VolumeConfig config, KeyHierarchy keys, int unlockedSlotId)
+    internal UnlockedVolume(string cipherRoot, string configPath, VolumeConfig config, KeyHierarchy keys, int unlockedSlotId, bool readOnly = false)
     {
+        ReadOnly = readOnly;
         CipherRoot = cipherRoot;
         ConfigPath = configPath;
         Config = config;
@@ -26,6 +27,12 @@ public sealed class UnlockedVolume : IDisposable
 
     /// <summary>The master key and its subkeys; disposed with this object.</summary>
     public KeyHierarchy Keys { get; }
+
+    /// <summary>
+    /// Opened from something other than the volume's own config (its recovery record, or its .bak for reading):
+    /// good for reading files, never saved (`cryptstack recover --rebuild-config` writes a new config).
+    /// </summary>
+    public bool ReadOnly { get; }
 
     /// <summary>The slot whose secret opened the volume.</summary>
     public int UnlockedSlotId { get; }
@@ -78,11 +85,24 @@ public sealed class UnlockedVolume : IDisposable
 
     internal void Save()
     {
+        if (ReadOnly) throw new InvalidOperationException($"{ConfigPath} was opened for reading only");
         byte[] content = VolumeConfigCodec.Serialize(Config);
         AtomicFile.Write(ConfigPath, content);
         // The backup always equals the current config, so it guards against a damaged file (bit rot,
         // a half-synced upload), and a removed or changed slot does not live on in it.
         AtomicFile.Write(ConfigPath + ".bak", content);
+        // Last: a crash before this leaves the record one change behind, which the next change repairs.
+        RecoveryRecord.Save(CipherRoot, Config, Keys);
+    }
+
+    /// <summary>
+    /// Writes cs.recovery for the current config (or removes it when there is no recovery slot): for volumes made
+    /// before the record existed, which otherwise get it at their next keyslot change.
+    /// </summary>
+    public void SaveRecoveryRecord()
+    {
+        if (ReadOnly) throw new InvalidOperationException($"{ConfigPath} was opened for reading only");
+        RecoveryRecord.Save(CipherRoot, Config, Keys);
     }
 
     private void Commit(List<Keyslot> slots)

@@ -8,6 +8,13 @@ using CryptStack.Crypto.Keys;
 
 namespace CryptStack.Volume;
 
+/// <summary>The two documents with the config's fields: cryptstack.conf, and the recovery record cs.recovery (its recovery slots only).</summary>
+public enum ConfigDocument
+{
+    Config,
+    RecoveryRecord,
+}
+
 /// <summary>
 /// Reads and writes cryptstack.conf and computes its MAC. Parsing is strict (every property required,
 /// no unknown or duplicate properties, canonical numbers and base64) because only what the canonical
@@ -25,18 +32,27 @@ public static class VolumeConfigCodec
     /// <summary>First field of the canonical encoding; separates it from any other use of the MAC key.</summary>
     public const string CanonicalMagic = "cryptstack.conf v1";
 
+    /// <summary>First field of a recovery record's canonical encoding (docs/format.md, section 3.4).</summary>
+    public const string RecoveryCanonicalMagic = "cryptstack recovery v1";
+
+    /// <summary>The property that marks a recovery record (cs.recovery), and the one value it has.</summary>
+    public const string RecoveryRecordProperty = "recoveryRecord";
+    public const int RecoveryRecordVersion = 1;
+
     private static readonly string[] TopLevel = ["formatVersion", "volumeId", "cipherSuite", "features", "createdUtc", "keyslots", "mac"];
+    private static readonly string[] RecordTopLevel = [RecoveryRecordProperty, .. TopLevel];
     private static readonly string[] SuiteFields = ["content", "names", "keyWrap", "keyDerivation"];
     private static readonly string[] SlotFields = ["id", "kind", "createdUtc", "kdf", "nonce", "wrappedKey"];
     private static readonly string[] KdfFields = ["name", "params", "salt"];
 
     /// <summary>Indented UTF-8 JSON; relaxed escaping keeps base64 "+" readable (the file is never embedded in HTML).</summary>
-    public static byte[] Serialize(VolumeConfig config)
+    public static byte[] Serialize(VolumeConfig config, ConfigDocument document = ConfigDocument.Config)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
+            if (document == ConfigDocument.RecoveryRecord) json.WriteNumber(RecoveryRecordProperty, RecoveryRecordVersion);
             json.WriteNumber("formatVersion", config.FormatVersion);
             json.WriteString("volumeId", Convert.ToBase64String(config.VolumeId));
             json.WriteStartObject("cipherSuite");
@@ -76,7 +92,7 @@ public static class VolumeConfigCodec
     }
 
     /// <summary>Parses and validates the structure; does not check the MAC (that needs the master key).</summary>
-    public static VolumeConfig Parse(ReadOnlySpan<byte> content, string path)
+    public static VolumeConfig Parse(ReadOnlySpan<byte> content, string path, ConfigDocument kind = ConfigDocument.Config)
     {
         if (content.Length > MaxConfigBytes)
             throw Malformed(path, $"file is {content.Length} bytes, larger than any valid config ({MaxConfigBytes})");
@@ -93,7 +109,7 @@ public static class VolumeConfigCodec
         }
         using (document)
         {
-            var reader = new Reader(path);
+            var reader = new Reader(path, kind);
             try
             {
                 return reader.ReadConfig(document.RootElement);
@@ -111,10 +127,10 @@ public static class VolumeConfigCodec
     /// str(s) = u32be(UTF-8 length) || UTF-8; bin(b) = u32be(length) || b; integers big-endian.
     /// See docs/format.md, "Canonical encoding".
     /// </summary>
-    public static byte[] CanonicalBytes(VolumeConfig config)
+    public static byte[] CanonicalBytes(VolumeConfig config, ConfigDocument document = ConfigDocument.Config)
     {
         var output = new List<byte>(1024);
-        Str(output, CanonicalMagic);
+        Str(output, document == ConfigDocument.RecoveryRecord ? RecoveryCanonicalMagic : CanonicalMagic);
         U32(output, (uint)config.FormatVersion);
         Bin(output, config.VolumeId);
         Str(output, config.CipherSuite.Content);
@@ -144,14 +160,14 @@ public static class VolumeConfigCodec
         return output.ToArray();
     }
 
-    public static byte[] ComputeMac(VolumeConfig config, KeyHierarchy keys)
+    public static byte[] ComputeMac(VolumeConfig config, KeyHierarchy keys, ConfigDocument document = ConfigDocument.Config)
     {
         using SecretKey macKey = keys.DeriveConfigMacKey();
-        return HMACSHA256.HashData(macKey.Span, CanonicalBytes(config));
+        return HMACSHA256.HashData(macKey.Span, CanonicalBytes(config, document));
     }
 
-    public static bool VerifyMac(VolumeConfig config, KeyHierarchy keys) =>
-        config.Mac.Length == MacSize && CryptographicOperations.FixedTimeEquals(ComputeMac(config, keys), config.Mac);
+    public static bool VerifyMac(VolumeConfig config, KeyHierarchy keys, ConfigDocument document = ConfigDocument.Config) =>
+        config.Mac.Length == MacSize && CryptographicOperations.FixedTimeEquals(ComputeMac(config, keys, document), config.Mac);
 
     public static string FormatTimestamp(DateTime utc) =>
         utc.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -189,11 +205,13 @@ public static class VolumeConfigCodec
         $"{Path.GetFileName(path)}.bak from the same directory or from a backup";
 
     /// <summary>Field-by-field reader; every failure names the JSON path of the bad field.</summary>
-    private sealed class Reader(string path)
+    private sealed class Reader(string path, ConfigDocument kind)
     {
         public VolumeConfig ReadConfig(JsonElement root)
         {
-            ExpectObject(root, "$", TopLevel);
+            ExpectObject(root, "$", kind == ConfigDocument.RecoveryRecord ? RecordTopLevel : TopLevel);
+            if (kind == ConfigDocument.RecoveryRecord)
+                Int(root.GetProperty(RecoveryRecordProperty), RecoveryRecordProperty, RecoveryRecordVersion, RecoveryRecordVersion);
             int version = Int(root.GetProperty("formatVersion"), "formatVersion", 1, int.MaxValue);
             if (version != FormatConstants.FormatVersion)
                 throw new VolumeException(VolumeErrorKind.Unsupported, $"{path}: volume format version {version} is not supported; this CryptStack reads version {FormatConstants.FormatVersion} (a newer CryptStack created it?)");
@@ -248,6 +266,8 @@ public static class VolumeConfigCodec
                 slots.Add(slot);
             }
             if (slots.Count == 0) throw Malformed(path, "no keyslots: the volume cannot be opened");
+            if (kind == ConfigDocument.RecoveryRecord && slots.Any(s => s.Kind != KeyslotKind.Recovery))
+                throw Malformed(path, "a recovery record holds recovery keyslots only");
             return slots;
         }
 
