@@ -21,6 +21,9 @@ public static class ExitCodes
     public const int InvalidSecret = 20;
     public const int SecretUnavailable = 21;
     public const int CipherDirNotEmpty = 22;
+    public const int Incomplete = 23;
+    public const int DestinationNotEmpty = 24;
+    public const int NoSuchPath = 25;
 
     /// <summary>The exit code for a failure of the volume library.</summary>
     public static int For(VolumeErrorKind kind) => kind switch
@@ -33,6 +36,16 @@ public static class ExitCodes
         VolumeErrorKind.Refused => Refused,
         VolumeErrorKind.InvalidArgument => Usage,
         VolumeErrorKind.DirectoryNotEmpty => CipherDirNotEmpty,
+        _ => Error,
+    };
+
+    /// <summary>The exit code for a failure of the offline tools (decrypt, ls, cat, path).</summary>
+    public static int For(Offline.OfflineErrorKind kind) => kind switch
+    {
+        Offline.OfflineErrorKind.NoSuchPath => NoSuchPath,
+        Offline.OfflineErrorKind.DestinationNotEmpty => DestinationNotEmpty,
+        Offline.OfflineErrorKind.Damaged => Incomplete,
+        Offline.OfflineErrorKind.InvalidPath => Usage,
         _ => Error,
     };
 }

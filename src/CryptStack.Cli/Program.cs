@@ -14,6 +14,11 @@ var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
     RecoverCommand.Create(),
     InfoCommand.Create(),
     StatusCommand.Create(),
+    DecryptCommand.Create(),
+    LsCommand.Create(),
+    CatCommand.Create(),
+    PathCommand.Create(),
+    ConfigCommand.Create(),
 };
 
 try
@@ -29,6 +34,11 @@ catch (CliException e)
     return e.ExitCode;
 }
 catch (VolumeException e)
+{
+    Console.Error.WriteLine($"cryptstack: {e.Message}");
+    return ExitCodes.For(e.Kind);
+}
+catch (CryptStack.Offline.OfflineException e)
 {
     Console.Error.WriteLine($"cryptstack: {e.Message}");
     return ExitCodes.For(e.Kind);

@@ -27,6 +27,8 @@ public sealed class WorkProgress
 /// <summary>Counts what a walk will meet: entries and the plaintext bytes of regular files (the totals of a progress display).</summary>
 public sealed class TreeCounter : ITreeVisitor
 {
+    private readonly HashSet<(ulong, ulong)> _linked = [];
+
     public long Files { get; private set; }
     public long Bytes { get; private set; }
 
@@ -41,7 +43,8 @@ public sealed class TreeCounter : ITreeVisitor
     public void Visit(TreeEntry entry)
     {
         Files++;
-        if (entry.IsRegular) Bytes += entry.Attr.Size;
+        // A file with several links is copied once (the others become links).
+        if (entry.IsRegular && (entry.Attr.NLink <= 1 || _linked.Add((entry.Attr.Dev, entry.Attr.Ino)))) Bytes += entry.Attr.Size;
     }
 
     public void Damaged(string plainPath, string? cipherPath, Encryption.DamageKind kind, string reason) { }

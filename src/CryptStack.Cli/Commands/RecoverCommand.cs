@@ -14,7 +14,8 @@ internal static class RecoverCommand
         var newPassphrase = SecretOptions.ForNewSecret(allowKeyFile: false);
         var slot = new Option<int?>("--slot") { Description = "Replace the passphrase of this slot (default: the only passphrase slot; with none or several, a new slot is added)", HelpName = "N" };
         var kdf = new KdfOptionSet();
-        var command = new Command("recover", "Open the volume with its recovery key and set a new passphrase") { cipherDir, slot };
+        var rebuild = new Option<bool>("--rebuild-config") { Description = $"cryptstack.conf and its .bak are lost: write a new config from {RecoveryRecord.FileName}, with the recovery slots and the new passphrase" };
+        var command = new Command("recover", "Open the volume with its recovery key and set a new passphrase") { cipherDir, slot, rebuild };
         recoveryKey.AddTo(command);
         newPassphrase.AddTo(command);
         kdf.AddTo(command);
@@ -22,6 +23,7 @@ internal static class RecoverCommand
         {
             string dir = VolumeCommandSupport.FullPath(result, cipherDir);
             KdfOptions kdfOptions = kdf.Parse(result);
+            if (result.GetValue(rebuild)) return Rebuild(dir, recoveryKey, newPassphrase, kdfOptions, result);
             using UnlockedVolume volume = VolumeCommandSupport.Unlock(dir, recoveryKey, result);
             var passphraseSlots = volume.ListSlots().Where(s => s.Kind == KeyslotKind.Passphrase).Select(s => s.Id).ToList();
             int? target = result.GetValue(slot) ?? (passphraseSlots.Count == 1 ? passphraseSlots[0] : null);
@@ -43,5 +45,18 @@ internal static class RecoverCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static int Rebuild(string dir, SecretOptions recoveryKey, SecretOptions newPassphrase, KdfOptions kdf, ParseResult result)
+    {
+        RecoveryRecord.Read(dir);
+        using VolumeSecret key = recoveryKey.ReadExisting(result);
+        using VolumeSecret secret = newPassphrase.ReadNew(result);
+        RebuiltConfig rebuilt = VolumeRecovery.RebuildConfig(dir, key, secret, kdf);
+        foreach (string aside in rebuilt.SetAside) Console.Out.WriteLine($"Moved the damaged {Path.GetFileName(aside[..^".damaged".Length])} aside to {aside}.");
+        Console.Out.WriteLine($"Rebuilt {CryptVolume.ConfigPathFor(dir)} (and its .bak) from {RecoveryRecord.FileName}: " +
+            $"slot {rebuilt.PassphraseSlot} has the new passphrase; recovery slot(s) {string.Join(", ", rebuilt.RecoverySlots)} kept.");
+        Console.Out.WriteLine("Other passphrase and key-file slots of the lost config are gone; add them again with `cryptstack key add`, and make a config backup (`cryptstack config backup`).");
+        return ExitCodes.Ok;
     }
 }

@@ -34,6 +34,8 @@ public sealed class SecretOptions
     /// <summary>"The secret given is the recovery key": read like a passphrase, parsed as a recovery key.</summary>
     public Option<bool>? IsRecoveryKey { get; private init; }
     public Option<string?>? SecretStdin { get; private init; }
+    /// <summary>"The recovery key is the first line of FILE" (recover's spelling), beside the other sources.</summary>
+    public Option<string?>? RecoveryFile { get; private init; }
 
     /// <summary>The secret that opens a volume: --passfile, --extpass, --keyfile, --recovery-key, and the daemon's hidden --secret-stdin.</summary>
     public static SecretOptions ForOpening() => new("Passphrase: ", null)
@@ -44,6 +46,20 @@ public sealed class SecretOptions
         IsRecoveryKey = new Option<bool>("--recovery-key") { Description = "The secret (prompt, stdin, --passfile or --extpass) is the recovery key" },
         SecretStdin = new Option<string?>(SecretStdinOption) { Hidden = true },
     };
+
+    /// <summary>The secret that opens a volume for reading its files offline: as <see cref="ForOpening"/>, and --recovery-file.</summary>
+    public static SecretOptions ForReading()
+    {
+        var options = ForOpening();
+        return new SecretOptions(options._prompt, null)
+        {
+            PassFile = options.PassFile,
+            ExtPass = options.ExtPass,
+            KeyFile = options.KeyFile,
+            IsRecoveryKey = options.IsRecoveryKey,
+            RecoveryFile = new Option<string?>("--recovery-file") { Description = "Open with the recovery key on the first line of FILE (also when cryptstack.conf is lost)", HelpName = "FILE" },
+        };
+    }
 
     /// <summary>An existing secret that authorises a change (passwd, key add/remove): the --unlock-* options.</summary>
     public static SecretOptions ForUnlocking(string prompt = "Existing passphrase (any slot): ") => new(prompt, null)
@@ -71,7 +87,7 @@ public sealed class SecretOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option? option in new Option?[] { PassFile, ExtPass, KeyFile, IsRecoveryKey, SecretStdin })
+        foreach (Option? option in new Option?[] { PassFile, ExtPass, KeyFile, IsRecoveryKey, SecretStdin, RecoveryFile })
         {
             if (option != null) command.Options.Add(option);
         }
@@ -80,7 +96,7 @@ public sealed class SecretOptions
     /// <summary>True when a source option was given (so no prompt or stdin line will be used).</summary>
     public bool HasExplicitSource(ParseResult result) =>
         Value(result, PassFile) != null || Value(result, ExtPass) != null || Value(result, KeyFile) != null
-        || Value(result, SecretStdin) != null;
+        || Value(result, SecretStdin) != null || Value(result, RecoveryFile) != null;
 
     /// <summary>Reads a secret that should open the volume, asking once.</summary>
     public SecretInput ReadExistingInput(ParseResult result) => Read(result, confirm: false);
@@ -126,8 +142,8 @@ public sealed class SecretOptions
             return kind;
         }
 
-        string? passFile = Value(result, PassFile), extPass = Value(result, ExtPass), keyFile = Value(result, KeyFile);
-        var given = new[] { (PassFile, passFile), (ExtPass, extPass), (KeyFile, keyFile) }.Where(g => g.Item2 != null).ToList();
+        string? passFile = Value(result, PassFile), extPass = Value(result, ExtPass), keyFile = Value(result, KeyFile), recoveryFile = Value(result, RecoveryFile);
+        var given = new[] { (PassFile, passFile), (ExtPass, extPass), (KeyFile, keyFile), (RecoveryFile, recoveryFile) }.Where(g => g.Item2 != null).ToList();
         if (given.Count > 1)
             throw new CliException(ExitCodes.Usage, $"{string.Join(" and ", given.Select(g => g.Item1!.Name))} both give the secret; use one");
         bool recovery = _fixedKind == KeyslotKind.Recovery || (IsRecoveryKey != null && result.GetValue(IsRecoveryKey));
@@ -135,6 +151,12 @@ public sealed class SecretOptions
             throw new CliException(ExitCodes.Usage, $"{IsRecoveryKey!.Name} cannot be combined with {KeyFile!.Name}");
         KeyslotKind lineKind = recovery ? KeyslotKind.Recovery : KeyslotKind.Passphrase;
 
+        if (recoveryFile != null)
+        {
+            SecretSources.ReadFile(recoveryFile, buffer);
+            SecretSources.KeepFirstLine(buffer);
+            return KeyslotKind.Recovery;
+        }
         if (keyFile != null)
         {
             SecretSources.ReadFile(keyFile, buffer);

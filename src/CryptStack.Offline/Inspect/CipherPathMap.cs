@@ -94,7 +94,10 @@ public sealed class CipherPathMap(OfflineVolume volume)
 
     public PlainLocation Reverse(string cipherPath)
     {
-        string full = Path.GetFullPath(cipherPath, volume.CipherDir);
+        // A path that exists from here (inside CIPHERDIR) is taken as it is; otherwise it is relative to CIPHERDIR
+        // (as a cloud backup's listing shows it).
+        string here = Path.GetFullPath(cipherPath);
+        string full = Path.Exists(here) && IsInside(here) ? here : Path.GetFullPath(cipherPath, volume.CipherDir);
         string relative = Path.GetRelativePath(volume.CipherDir, full);
         if (relative == ".") return new PlainLocation(full, "/", "the volume root");
         if (relative == ".." || relative.StartsWith("../", StringComparison.Ordinal))
@@ -125,12 +128,16 @@ public sealed class CipherPathMap(OfflineVolume volume)
         }
     }
 
+    private bool IsInside(string path)
+    {
+        string relative = Path.GetRelativePath(volume.CipherDir, path);
+        return relative == "." || (relative != ".." && !relative.StartsWith("../", StringComparison.Ordinal) && !Path.IsPathRooted(relative));
+    }
+
     private PlainLocation Name(ulong dir, string name, string dirPlain, string full, bool inRoot)
     {
         if (name == BackingNames.DirIdFileName) return new PlainLocation(full, dirPlain, "directory id");
         if (inRoot && name.StartsWith(BackingNames.ConfigFileName, StringComparison.Ordinal)) return new PlainLocation(full, "/", "volume config");
-        if (BackingNames.Classify(name, inRoot) == BackingNameKind.Reserved)
-            return new PlainLocation(full, dirPlain, "a file CryptStack keeps for itself (reserved name)");
         foreach (var (suffix, role) in new[] { (BackingNames.LongNameSidecarSuffix, "long-name sidecar"), (BackingNames.LinkSidecarSuffix, "link-target sidecar") })
         {
             if (!name.EndsWith(suffix, StringComparison.Ordinal)) continue;
@@ -138,6 +145,9 @@ public sealed class CipherPathMap(OfflineVolume volume)
             if (BackingNames.Classify(owner, inRoot) is BackingNameKind.EncodedName or BackingNameKind.LongName)
                 return new PlainLocation(full, PlainPath.Join(dirPlain, Encoding.UTF8.GetString(Decode(dir, owner, dirPlain))), role);
         }
+        if (inRoot && name == Volume.RecoveryRecord.FileName) return new PlainLocation(full, "/", "recovery record");
+        if (BackingNames.Classify(name, inRoot) == BackingNameKind.Reserved)
+            return new PlainLocation(full, dirPlain, "a file CryptStack keeps for itself (reserved name)");
         return new PlainLocation(full, PlainPath.Join(dirPlain, Encoding.UTF8.GetString(Decode(dir, name, dirPlain))), "entry");
     }
 

@@ -42,9 +42,12 @@ internal sealed class ContentCopier(OfflineVolume volume, WorkProgress progress)
             for (long position = 0; position < size;)
             {
                 long data = volume.Stack.LSeek(node, position, Native.SEEK_DATA, ref fi);
-                if (data == -Errno.ENXIO) break;
+                if (data == -Errno.ENXIO) data = size;
                 // Where the volume cannot say, everything is data: reading decides.
                 if (data < 0) data = position;
+                // A hole is done as soon as it is skipped (the destination was sized to include it).
+                progress.AddBytes(data - position);
+                if (data >= size) break;
                 long hole = volume.Stack.LSeek(node, data, Native.SEEK_HOLE, ref fi);
                 if (hole < 0 || hole > size) hole = size;
                 if (hole <= data) hole = Math.Min(size, data + Block);
