@@ -25,10 +25,12 @@ internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log
 
     // Blocks are read-modify-written, so the backing file is opened for reading even when the
     // caller only writes. O_APPEND is the kernel's job (it sends the offset) and would make
-    // pwrite ignore our offsets; O_TRUNC arrives as a separate truncate.
+    // pwrite ignore our offsets; O_TRUNC arrives as a separate truncate (and so needs write access).
+    // A read-only open stays read-only: ciphertext on read-only media, or files the daemon's user
+    // may only read, must still be readable (a later writable open of the node brings its own fd).
     public int LowerOpenFlags(int upperFlags) =>
         (upperFlags & ~(Native.O_ACCMODE | Native.O_APPEND | Native.O_CREAT | Native.O_EXCL | Native.O_TRUNC | Native.O_NOCTTY | Native.O_DIRECT))
-        | Native.O_RDWR;
+        | ((upperFlags & Native.O_ACCMODE) == Native.O_RDONLY && (upperFlags & Native.O_TRUNC) == 0 ? Native.O_RDONLY : Native.O_RDWR);
 
     public IFileContent Open(LowerFile file)
     {
