@@ -9,6 +9,7 @@ command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
 [ -e /usr/lib/x86_64-linux-gnu/libfuse3.so.3 ] || ldconfig -p 2>/dev/null | grep -q libfuse3.so.3 || need+=(libfuse3-3)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2
