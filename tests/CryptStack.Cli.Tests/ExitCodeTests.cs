@@ -21,6 +21,7 @@ public sealed partial class ExitCodeTests : IDisposable
         ExitCodes.AlreadyMounted, ExitCodes.MountPointNotEmpty, ExitCodes.FuseMissing, ExitCodes.CorruptConfig,
         ExitCodes.MountFailed, ExitCodes.NotMounted, ExitCodes.Refused, ExitCodes.Unsupported,
         ExitCodes.InvalidSecret, ExitCodes.SecretUnavailable, ExitCodes.CipherDirNotEmpty,
+        ExitCodes.Incomplete, ExitCodes.DestinationNotEmpty, ExitCodes.NoSuchPath,
     ];
 
     public static IEnumerable<object[]> ProducedCodes() => Scenarios.Select(code => new object[] { code });
@@ -111,6 +112,20 @@ public sealed partial class ExitCodeTests : IDisposable
                 break;
             case ExitCodes.CipherDirNotEmpty:
                 args = ["init", _s.Root, "--passfile", pass];
+                break;
+            case ExitCodes.Incomplete:
+                _s.Init(["--passfile", pass]);
+                // Not a name CryptStack writes: reported, and the listing goes on.
+                File.WriteAllText(Path.Combine(_s.Volume, "foreign.txt"), "");
+                args = ["ls", _s.Volume, "--passfile", pass];
+                break;
+            case ExitCodes.DestinationNotEmpty:
+                _s.Init(["--passfile", pass]);
+                args = ["decrypt", _s.Volume, _s.Root, "--passfile", pass];
+                break;
+            case ExitCodes.NoSuchPath:
+                _s.Init(["--passfile", pass]);
+                args = ["cat", _s.Volume, "no/such/file", "--passfile", pass];
                 break;
             default:
                 throw new InvalidOperationException($"no scenario for exit code {code}");
