@@ -123,10 +123,10 @@ public sealed class SecretSourceTests : IDisposable
         Assert.Contains("stdin is not a terminal", empty.StdErr);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Terminal_prompt_asks_twice_without_echo_and_refuses_a_mismatch()
     {
-        if (!File.Exists("/usr/bin/script")) return; // util-linux's script gives us a pseudo-terminal
+        Requires.Tool("/usr/bin/script", "util-linux's script gives the test a pseudo-terminal");
 
         string ok = RunOnTerminal(["init", _s.Volume, .. Session.CheapKdf], "typed on a tty", "typed on a tty");
         Assert.Contains("New passphrase:", ok);

@@ -11,7 +11,7 @@ namespace CryptStack.Crypto.Tests.Volume;
 /// <summary>
 /// keys-sample/volume was made with the INSECURE sample secrets next to it. Opening it and decrypting its
 /// names and link targets proves the config, keyslot, name and link formats have not changed silently.
-/// To rebuild it after a deliberate format change: CRYPTSTACK_REGENERATE_SAMPLE=1 dotnet test --filter SampleVolume.
+/// To rebuild it after a deliberate format change: scripts/regenerate-sample-volume.sh.
 /// </summary>
 public class SampleVolumeTests
 {
@@ -85,39 +85,6 @@ public class SampleVolumeTests
         Assert.Equal(9598, plain.Length);
         Assert.StartsWith("INSECURE SAMPLE file content.\n", Encoding.UTF8.GetString(plain));
         Assert.Equal("6fd98ea748c656705f59280a6718937febe51c4cd4add86dc162874b57a91582", Convert.ToHexStringLower(SHA256.HashData(plain)));
-    }
-
-    [Fact]
-    public void Regenerate_sample_volume_when_asked()
-    {
-        if (Environment.GetEnvironmentVariable("CRYPTSTACK_REGENERATE_SAMPLE") != "1") return;
-        if (Directory.Exists(VolumeDir)) Directory.Delete(VolumeDir, recursive: true);
-        Directory.CreateDirectory(VolumeDir);
-        var cheap = new KdfOptions { Argon2MemoryKiB = 1024, Argon2Iterations = 1 };
-
-        using VolumeSecret passphrase = SamplePassphrase();
-        CreatedVolume created = CryptVolume.Create(VolumeDir, passphrase, cheap);
-        using UnlockedVolume volume = created.Volume;
-        File.WriteAllText(Path.Combine(SampleDir(), "INSECURE-SAMPLE-recovery-key.txt"), created.RecoveryKey + "\n");
-        using (VolumeSecret keyFile = SampleKeyFile()) volume.AddSlot(keyFile, cheap);
-
-        using NameCodec names = NameCodec.FromKeys(volume.Keys);
-        using LinkTargetCodec links = LinkTargetCodec.FromKeys(volume.Keys);
-        byte[] rootId = File.ReadAllBytes(Path.Combine(VolumeDir, BackingNames.DirIdFileName));
-        File.CreateSymbolicLink(
-            Path.Combine(VolumeDir, BackingNames.BackingNameFor(names.Encrypt("INSECURE SAMPLE link", rootId))),
-            links.Encrypt("INSECURE SAMPLE target"u8));
-
-        string encodedDir = names.Encrypt(LongDirectoryName, rootId);
-        string longName = BackingNames.BackingNameFor(encodedDir);
-        string dir = Path.Combine(VolumeDir, longName);
-        Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(VolumeDir, BackingNames.SidecarNameFor(longName)), BackingNames.SidecarContentFor(encodedDir));
-        byte[] dirId = DirectoryId.New();
-        File.WriteAllBytes(Path.Combine(dir, BackingNames.DirIdFileName), dirId);
-        File.CreateSymbolicLink(
-            Path.Combine(dir, BackingNames.BackingNameFor(names.Encrypt("link to parent", dirId))),
-            links.Encrypt("../INSECURE SAMPLE link"u8));
     }
 
     /// <summary>What a readdir does: skip reserved names, resolve long names, decrypt under the directory's id.</summary>

@@ -121,10 +121,9 @@ public abstract partial class FilesystemBehaviour
 
     // ---- other users ------------------------------------------------------------------------
 
-    [Fact]
+    [RootFact("mounts with allow_other and becomes nobody")]
     public void Other_users_get_kernel_permission_checks_and_own_what_they_create()
     {
-        if (LibC.GetEuid() != 0) return; // needs root to mount with allow_other and to become nobody
         using var m = CreateMount("-o", "allow_other");
         string secret = m.P("secret"), shared = m.P("shared"), open = m.P("open");
         WriteAll(secret, "root only"u8, 0x180);
@@ -163,10 +162,9 @@ public abstract partial class FilesystemBehaviour
         Assert.True(File.Exists(secret));
     }
 
-    [Fact]
+    [RootFact("mounts with allow_other and becomes nobody")]
     public void A_write_or_truncate_by_another_user_clears_setuid_and_setgid()
     {
-        if (LibC.GetEuid() != 0) return; // needs root to mount with allow_other and to become nobody
         using var m = CreateMount("-o", "allow_other");
         // The daemon writes as root, which keeps the bits on the backing file (CAP_FSETID): it is the
         // kernel's request through the mount that must clear them, as ext4 does for the writer.
@@ -183,10 +181,9 @@ public abstract partial class FilesystemBehaviour
         Assert.Equal(3, LibC.StatOf(truncated).Size);
     }
 
-    [Fact]
+    [RootFact("becomes nobody")]
     public void Without_allow_other_other_users_cannot_enter_the_mount()
     {
-        if (LibC.GetEuid() != 0) return;
         using var m = CreateMount();
         LibC.Check(LibC.Chmod(m.MountPoint, 0x1ff), "chmod root 0777");
         WriteAll(m.P("f"), "x"u8);

@@ -367,13 +367,18 @@ public abstract partial class FilesystemBehaviour
     }
 
     [Fact]
-    public void Mknod_makes_regular_files_and_device_nodes()
+    public void Mknod_makes_regular_files()
     {
         string d = NewDir();
         LibC.Check(LibC.MkNod(Path.Combine(d, "reg"), LibC.S_IFREG | 0x1a4, 0), "mknod regular");
         Assert.Equal(LibC.S_IFREG, LibC.LStatOf(Path.Combine(d, "reg")).Type);
         Assert.Equal(0, LibC.LStatOf(Path.Combine(d, "reg")).Size);
-        if (LibC.GetEuid() != 0) return;
+    }
+
+    [RootFact("only root may make device nodes")]
+    public void Mknod_makes_device_nodes_and_sockets()
+    {
+        string d = NewDir();
         ulong dev = LibC.MakeDev(1, 3);
         LibC.Check(LibC.MkNod(Path.Combine(d, "null"), LibC.S_IFCHR | 0x1b6, dev), "mknod char device");
         var st = LibC.LStatOf(Path.Combine(d, "null"));
