@@ -12,8 +12,7 @@ namespace CryptStack.Fuse;
 internal static unsafe class FuseLowLevelCallbacks
 {
     /// <summary>A per-thread reply buffer for read, readlink, getxattr and readdir: no allocation per request.</summary>
-    [ThreadStatic] private static byte* t_buffer;
-    [ThreadStatic] private static nuint t_bufferSize;
+    [ThreadStatic] private static ReplyBuffer? t_buffer;
 
     public static void Fill(FuseLowLevelOps* ops)
     {
@@ -61,15 +60,7 @@ internal static unsafe class FuseLowLevelCallbacks
 
     private static ReadOnlySpan<byte> S(byte* s) => MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
 
-    private static byte* Buffer(nuint size)
-    {
-        if (t_bufferSize < size)
-        {
-            t_buffer = (byte*)NativeMemory.Realloc(t_buffer, size);
-            t_bufferSize = size;
-        }
-        return t_buffer;
-    }
+    private static byte* Buffer(nuint size) => (t_buffer ??= new ReplyBuffer()).AtLeast(size);
 
     private static void Fail(nint req, string op, Exception e)
     {

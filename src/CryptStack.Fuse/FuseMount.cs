@@ -105,7 +105,10 @@ public sealed unsafe class FuseMount : IDisposable
         try
         {
             LibFuse.LoopConfigSetMaxThreads(cfg, _options.MaxThreads);
-            LibFuse.LoopConfigSetIdleThreads(cfg, Math.Min(4u, _options.MaxThreads));
+            // Keep every worker the loop starts until it ends: libfuse 3.14 otherwise ends workers above
+            // the idle limit and starts new ones under load, and each new native thread costs a runtime
+            // attach and a fresh reply buffer (issue #15). At most MaxThreads threads, each mostly asleep.
+            LibFuse.LoopConfigSetIdleThreads(cfg, _options.MaxThreads);
             // One /dev/fuse fd per worker thread: requests are spread without a shared queue.
             LibFuse.LoopConfigSetCloneFd(cfg, 1);
             LibFuseLowLevel.SessionLoopMt(_session, cfg);
