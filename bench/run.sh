@@ -163,7 +163,7 @@ setup_fs() {
     cryptstack)
       [ "$CS_HAS_MOUNT" = 1 ] || { NOTE[$fs]="\`cryptstack mount\` is not there yet in this build"; return 1; }
       echo "bench-passphrase" > "$WORK/pass"
-      "$CS" init --passfile "$WORK/pass" "$back" >"$WORK/$fs.log" 2>&1 || { NOTE[$fs]="cryptstack init failed: $(tail -1 "$WORK/$fs.log")"; return 1; }
+      "$CS" init --passfile "$WORK/pass" --recovery-key-file "$WORK/$fs.recovery" "$back" >"$WORK/$fs.log" 2>&1 || { NOTE[$fs]="cryptstack init failed: $(tail -1 "$WORK/$fs.log")"; return 1; }
       MOUNTS+=("$mnt")
       "$CS" mount --passfile "$WORK/pass" "$back" "$mnt" --pid-file "$WORK/$fs.pid" >>"$WORK/$fs.log" 2>&1 || { NOTE[$fs]="cryptstack mount failed: $(tail -1 "$WORK/$fs.log")"; return 1; }
       pid=$(cat "$WORK/$fs.pid" 2>/dev/null); [ -n "$pid" ] && PIDS+=("$pid") ;;

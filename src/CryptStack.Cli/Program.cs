@@ -1,8 +1,11 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using CryptStack.Cli;
 using CryptStack.Cli.Commands;
+using CryptStack.Cli.Output;
 using CryptStack.Volume;
 
+StandardStreams.Install();
 var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
 {
     MountCommand.Create(),
@@ -23,8 +26,19 @@ var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
 
 try
 {
-    var parse = root.Parse(args);
+    // Help wraps at Console.WindowWidth by default, and asking for it initialises the terminal (StandardStreams).
+    foreach (var help in root.Options.OfType<HelpOption>())
+        if (help.Action is HelpAction action) action.MaxWidth = StandardStreams.Columns(int.MaxValue);
+    // No POSIX bundling: gocryptfs' `-fg` would read as `-f -g` and the error would blame "g".
+    var parse = root.Parse(args, new ParserConfiguration { EnablePosixBundling = false });
+    // Before the parser's own errors, which blame the word after an unknown option.
+    if (OptionWords.FindUnknown(parse) is { } unknown)
+    {
+        Console.Error.WriteLine($"cryptstack: {unknown}");
+        return ExitCodes.Usage;
+    }
     int exitCode = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    if (parse.Errors.Count == 0 && parse.Action is HelpAction) HelpText.WriteExitCodes(Console.Out);
     // System.CommandLine reports its own parse errors with 1; ours is Usage (docs/cli.md).
     return parse.Errors.Count > 0 ? ExitCodes.Usage : exitCode;
 }

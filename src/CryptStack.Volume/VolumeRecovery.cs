@@ -46,6 +46,27 @@ public static class VolumeRecovery
         return (OpenRecord(cipherRoot, secret), OpenedFrom.RecoveryRecord);
     }
 
+    /// <summary>
+    /// After <paramref name="secret"/> opened no keyslot of cryptstack.conf: true when cryptstack.conf.bak differs
+    /// from it and the secret opens the backup, i.e. a keyslot of the config is damaged rather than the secret wrong.
+    /// </summary>
+    public static bool BackupOpensInstead(string cipherRoot, VolumeSecret secret)
+    {
+        string config = CryptVolume.ConfigPathFor(cipherRoot), backup = CryptVolume.BackupPathFor(cipherRoot);
+        try
+        {
+            if (!File.Exists(backup) || (File.Exists(config) && File.ReadAllBytes(config).AsSpan().SequenceEqual(File.ReadAllBytes(backup))))
+                return false;
+            var (keys, _) = CryptVolume.Unlock(backup, CryptVolume.Read(backup), secret, ConfigDocument.Config);
+            keys.Dispose();
+            return true;
+        }
+        catch (Exception e) when (e is VolumeException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Opens the volume from cs.recovery with a recovery key; read-only.</summary>
     public static UnlockedVolume OpenRecord(string cipherRoot, VolumeSecret recoveryKey)
     {

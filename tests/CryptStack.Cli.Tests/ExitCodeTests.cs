@@ -41,6 +41,14 @@ public sealed partial class ExitCodeTests : IDisposable
         Assert.Equal(declared.Values.Order(), Scenarios.Order());
     }
 
+    [Fact]
+    public void Docs_table_gives_gocryptfs_code_beside_ours_as_help_does()
+    {
+        string doc = File.ReadAllText(Path.Combine(InfoAndConfigTests.RepoRoot(), "docs", "cli.md"));
+        var documented = GocryptfsColumn().Matches(doc).ToDictionary(m => int.Parse(m.Groups[1].Value), m => m.Groups[2].Value);
+        Assert.Equal(ExitCodes.Table.ToDictionary(r => r.Code, r => r.Gocryptfs).OrderBy(kv => kv.Key), documented.OrderBy(kv => kv.Key));
+    }
+
     [Theory]
     [MemberData(nameof(ProducedCodes))]
     public void Exit_code_is_produced(int code)
@@ -74,8 +82,10 @@ public sealed partial class ExitCodeTests : IDisposable
                 args = ["mirror", empty, "/proc"];
                 break;
             case ExitCodes.MountPointNotEmpty:
-                File.WriteAllText(Path.Combine(_s.Root, "file"), "");
-                args = ["mirror", empty, _s.Root];
+                string full = Path.Combine(_s.Root, "full");
+                Directory.CreateDirectory(full);
+                File.WriteAllText(Path.Combine(full, "file"), "");
+                args = ["mirror", empty, full];
                 break;
             case ExitCodes.FuseMissing:
                 // A private mount namespace whose /dev has no fuse device.
@@ -108,7 +118,7 @@ public sealed partial class ExitCodeTests : IDisposable
                 stdin = "00000-00000\n";
                 break;
             case ExitCodes.SecretUnavailable:
-                args = ["init", Path.Combine(_s.Root, "new"), "--extpass", "false"];
+                args = ["init", Path.Combine(_s.Root, "new"), "--print-recovery-key", "--extpass", "false"];
                 break;
             case ExitCodes.CipherDirNotEmpty:
                 args = ["init", _s.Root, "--passfile", pass];
@@ -146,7 +156,7 @@ public sealed partial class ExitCodeTests : IDisposable
         {
             string status = _s.RunOk(["status"]).StdOut;
             string line = Assert.Single(status.Split('\n'), l => l.Contains(mnt));
-            Assert.Matches($@"^{Regex.Escape(backing)}\s+{Regex.Escape(mnt)}\s+mirror\s+ro\b", line);
+            Assert.Matches($@"^{Regex.Escape(backing)}\s+{Regex.Escape(mnt)}\s+mirror\s+pid \d+\s+ro\b", line);
             Assert.StartsWith("SOURCE", status);
         }
         finally
@@ -182,4 +192,8 @@ public sealed partial class ExitCodeTests : IDisposable
     /// <summary>A row of the exit code table: | 10 | `WrongSecret` | meaning |</summary>
     [GeneratedRegex(@"(?m)^\|\s*(\d+)\s*\|\s*`(\w+)`\s*\|")]
     private static partial Regex TableRow();
+
+    /// <summary>The last column of a row of the exit code table: | 10 | `WrongSecret` | meaning | 12 |</summary>
+    [GeneratedRegex(@"(?m)^\|\s*(\d+)\s*\|\s*`\w+`\s*\|[^\n]*\|\s*([^|\n]+?)\s*\|\s*$")]
+    private static partial Regex GocryptfsColumn();
 }

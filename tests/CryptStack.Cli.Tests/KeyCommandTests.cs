@@ -91,7 +91,7 @@ public sealed class KeyCommandTests : IDisposable
     public void Add_recovery_prints_a_new_recovery_key_once_and_it_opens_the_volume()
     {
         var r = Harness.Session.RecoveryKeyPattern();
-        var output = Mount.Tests.Harness.Cli.Run(["key", "add", _s.Volume, "--unlock-passfile", _pass, "--recovery"]);
+        var output = Mount.Tests.Harness.Cli.Run(["key", "add", _s.Volume, "--unlock-passfile", _pass, "--recovery", "--print-recovery-key"]);
         Assert.Equal(0, output.ExitCode);
         string key = Assert.Single(r.Matches(output.StdOut)).Value;
         Assert.Contains("Added slot 2: recovery key", output.StdOut);

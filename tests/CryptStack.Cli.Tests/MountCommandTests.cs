@@ -180,10 +180,10 @@ public sealed class MountCommandTests : IDisposable
     {
         string[] secret = InitWithPassphrase();
         _s.RunOk(MountArgs(secret, "-o", "ro"));
-        _m.Started();
+        int pid = _m.Started();
         string status = _s.RunOk(["status"]).StdOut;
         string line = Assert.Single(status.Split('\n'), l => l.Contains(_m.MountPoint));
-        Assert.Matches($@"^{Regex.Escape(_s.Volume)}\s+{Regex.Escape(_m.MountPoint)}\s+encrypted\s+ro\b", line);
+        Assert.Matches($@"^{Regex.Escape(_s.Volume)}\s+{Regex.Escape(_m.MountPoint)}\s+encrypted\s+pid {pid}\s+ro\b", line);
     }
 
     [Fact]

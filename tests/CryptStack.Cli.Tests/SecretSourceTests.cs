@@ -87,7 +87,7 @@ public sealed class SecretSourceTests : IDisposable
     public void Short_key_file_is_refused_as_an_invalid_secret()
     {
         string key = _s.KeyFile(length: 16);
-        var r = _s.RunFails(ExitCodes.InvalidSecret, ["init", _s.Volume, "--keyfile", key, .. Session.CheapKdf]);
+        var r = _s.RunFails(ExitCodes.InvalidSecret, ["init", _s.Volume, "--print-recovery-key", "--keyfile", key, .. Session.CheapKdf]);
         Assert.Contains("at least 32", r.StdErr);
     }
 
@@ -95,7 +95,7 @@ public sealed class SecretSourceTests : IDisposable
     public void Empty_passphrase_is_refused()
     {
         string pass = _s.PassFile("");
-        var r = _s.RunFails(ExitCodes.InvalidSecret, ["init", _s.Volume, "--passfile", pass, .. Session.CheapKdf]);
+        var r = _s.RunFails(ExitCodes.InvalidSecret, ["init", _s.Volume, "--print-recovery-key", "--passfile", pass, .. Session.CheapKdf]);
         Assert.Contains("passphrase is empty", r.StdErr);
     }
 
@@ -104,7 +104,7 @@ public sealed class SecretSourceTests : IDisposable
     {
         string pass = _s.PassFile("two sources");
         string key = _s.KeyFile();
-        var r = _s.RunFails(ExitCodes.Usage, ["init", _s.Volume, "--passfile", pass, "--keyfile", key]);
+        var r = _s.RunFails(ExitCodes.Usage, ["init", _s.Volume, "--print-recovery-key", "--passfile", pass, "--keyfile", key]);
         Assert.Contains("--passfile and --keyfile", r.StdErr);
         Assert.False(Directory.Exists(_s.Volume));
     }
@@ -112,14 +112,14 @@ public sealed class SecretSourceTests : IDisposable
     [Fact]
     public void Unreadable_sources_report_that_the_secret_is_unavailable()
     {
-        var missing = _s.RunFails(ExitCodes.SecretUnavailable, ["init", _s.Volume, "--passfile", Path.Combine(_s.Root, "nope")]);
+        var missing = _s.RunFails(ExitCodes.SecretUnavailable, ["init", _s.Volume, "--print-recovery-key", "--passfile", Path.Combine(_s.Root, "nope")]);
         Assert.Contains("cannot read", missing.StdErr);
 
-        var failing = _s.RunFails(ExitCodes.SecretUnavailable, ["init", _s.Volume, "--extpass", "echo leaked-to-stdout-only; exit 3"]);
+        var failing = _s.RunFails(ExitCodes.SecretUnavailable, ["init", _s.Volume, "--print-recovery-key", "--extpass", "echo leaked-to-stdout-only; exit 3"]);
         Assert.Contains("exited with status 3", failing.StdErr);
         Assert.DoesNotContain("leaked-to-stdout-only", failing.StdErr + failing.StdOut);
 
-        var empty = _s.RunFails(ExitCodes.SecretUnavailable, ["init", _s.Volume], stdin: "");
+        var empty = _s.RunFails(ExitCodes.SecretUnavailable, ["init", _s.Volume, "--print-recovery-key"], stdin: "");
         Assert.Contains("stdin is not a terminal", empty.StdErr);
     }
 

@@ -19,7 +19,7 @@ internal static class CatCommand
         {
             string dir = VolumeCommandSupport.FullPath(result, cipherDir);
             using OfflineVolume volume = OfflineCommandSupport.Open(dir, secrets, result);
-            using Stream stdout = Console.OpenStandardOutput();
+            using Stream stdout = Output.StandardStreams.OpenOutput();
             // What is readable before a damaged block is written, as cat(1) on the mount would (then the error).
             PlainFileReader.Copy(volume, result.GetRequiredValue(path), stdout);
             return ExitCodes.Ok;

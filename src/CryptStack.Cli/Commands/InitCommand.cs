@@ -12,9 +12,11 @@ internal static class InitCommand
         var cipherDir = VolumeCommandSupport.CipherDirArgument();
         var secret = SecretOptions.ForNewSecret(allowKeyFile: true);
         var kdf = new KdfOptionSet();
+        var recoveryKey = new RecoveryKeyOutput();
         var command = new Command("init", "Create a volume in an empty (or new) directory; prints its recovery key once") { cipherDir };
         secret.AddTo(command);
         kdf.AddTo(command);
+        recoveryKey.AddTo(command);
         command.SetAction(result =>
         {
             string dir = VolumeCommandSupport.FullPath(result, cipherDir);
@@ -24,6 +26,7 @@ internal static class InitCommand
                 throw new CliException(ExitCodes.Usage, $"{dir}: is a file, not a directory");
             if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
                 throw new CliException(ExitCodes.CipherDirNotEmpty, $"{dir}: directory is not empty; create a volume in an empty directory");
+            recoveryKey.Check(result);
 
             using VolumeSecret first = secret.ReadNew(result);
             Directory.CreateDirectory(dir);
@@ -33,7 +36,7 @@ internal static class InitCommand
             Console.Out.WriteLine($"Created a CryptStack volume in {dir}");
             Console.Out.WriteLine($"  slot 0: {firstKind}");
             Console.Out.WriteLine("  slot 1: recovery key");
-            VolumeCommandSupport.WriteRecoveryKey(Console.Out, created.RecoveryKey, $"if the {firstKind} is lost (`cryptstack recover {dir}`)");
+            recoveryKey.Deliver(result, created.RecoveryKey, $"if the {firstKind} is lost (`cryptstack recover {dir}`)");
             return ExitCodes.Ok;
         });
         return command;

@@ -56,10 +56,12 @@ internal static class KeyCommand
         var generate = new Option<string?>("--generate-keyfile") { Description = "Write a new random key file to FILE (mode 0600) and add it", HelpName = "FILE" };
         var recovery = new Option<bool>("--recovery") { Description = "Add a new random recovery key and print it once" };
         var kdf = new KdfOptionSet();
+        var recoveryKey = new RecoveryKeyOutput();
         var command = new Command("add", "Add a keyslot, authorised by a secret that opens the volume (--unlock-*)") { cipherDir, generate, recovery };
         unlock.AddTo(command);
         secret.AddTo(command);
         kdf.AddTo(command);
+        recoveryKey.AddTo(command);
         command.SetAction(result =>
         {
             string dir = VolumeCommandSupport.FullPath(result, cipherDir);
@@ -71,13 +73,14 @@ internal static class KeyCommand
                 throw new CliException(ExitCodes.Usage, "give one new secret: --passfile, --extpass, --keyfile, --generate-keyfile or --recovery");
             if (generatePath != null && File.Exists(generatePath))
                 throw new CliException(ExitCodes.Refused, $"{generatePath}: exists; --generate-keyfile does not overwrite files");
+            if (addRecovery) recoveryKey.Check(result);
 
             using UnlockedVolume volume = VolumeCommandSupport.Unlock(dir, unlock, result);
             if (addRecovery)
             {
                 (int id, string key) = volume.AddRecoverySlot();
                 Console.Out.WriteLine($"Added slot {id}: recovery key");
-                VolumeCommandSupport.WriteRecoveryKey(Console.Out, key, $"when other secrets are lost (`cryptstack recover {dir}`)");
+                recoveryKey.Deliver(result, key, $"when other secrets are lost (`cryptstack recover {dir}`)");
                 return ExitCodes.Ok;
             }
             using VolumeSecret newSecret = generatePath != null ? GenerateKeyFile(generatePath) : secret.ReadNew(result);

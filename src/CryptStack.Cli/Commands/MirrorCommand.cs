@@ -20,8 +20,9 @@ internal static class MirrorCommand
         options.AddTo(command);
         command.SetAction(result =>
         {
-            string source = Path.GetFullPath(result.GetRequiredValue(backing));
-            string target = Path.GetFullPath(result.GetRequiredValue(mountPoint));
+            string source = MountPoints.Canonical(result.GetRequiredValue(backing));
+            string target = MountPoints.Canonical(result.GetRequiredValue(mountPoint));
+            MountPoints.CheckApart(source, target, "the backing directory");
             var parsed = options.Parse(result, source);
             if (!Directory.Exists(source))
                 throw new CliException(ExitCodes.Usage, $"{source}: backing directory does not exist");
@@ -35,6 +36,7 @@ internal static class MirrorCommand
                 MountPoint = target,
                 Options = parsed.Mount,
                 NotifyParent = notify,
+                Shared = parsed.Shared,
                 PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),
                 LogFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.LogFile)),
                 Idle = parsed.Idle,

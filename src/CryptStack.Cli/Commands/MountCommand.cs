@@ -25,12 +25,13 @@ internal static class MountCommand
         options.AddTo(command);
         command.SetAction(result =>
         {
-            string source = Path.GetFullPath(result.GetRequiredValue(cipherDir));
-            string target = Path.GetFullPath(result.GetRequiredValue(mountPoint));
+            string source = MountPoints.Canonical(result.GetRequiredValue(cipherDir));
+            string target = MountPoints.Canonical(result.GetRequiredValue(mountPoint));
+            MountPoints.CheckApart(source, target, "CIPHERDIR");
             var parsed = options.Parse(result, source);
             bool notify = result.GetValue(options.NotifyReady);
             if (!File.Exists(CryptVolume.ConfigPathFor(source)) && !File.Exists(CryptVolume.BackupPathFor(source)))
-                throw new CliException(ExitCodes.NotAVolume, $"{source}: not a CryptStack volume (no {Path.GetFileName(CryptVolume.ConfigPathFor(source))}); create one with `cryptstack init`");
+                throw VolumeCommandSupport.NoConfig(source);
             if (!notify) MountPoints.CheckUsable(target, parsed.AllowNonEmpty);
             if (!result.GetValue(options.Foreground))
             {
@@ -42,13 +43,14 @@ internal static class MountCommand
             // Unlock before mounting: a wrong secret fails here, while the caller still waits on us.
             UnlockedVolume volume;
             using (VolumeSecret secret = secrets.ReadExisting(result))
-                volume = CryptVolume.Open(source, secret);
+                volume = VolumeCommandSupport.Open(source, secret);
             EncryptionLayer? layer = null;
             var job = new MountJob
             {
                 MountPoint = target,
                 Options = parsed.Mount with { Subtype = "cryptstack" },
                 NotifyParent = notify,
+                Shared = parsed.Shared,
                 PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),
                 LogFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.LogFile)),
                 Idle = parsed.Idle,

@@ -22,15 +22,27 @@ internal static class PasswdCommand
         {
             string dir = VolumeCommandSupport.FullPath(result, cipherDir);
             KdfOptions kdfOptions = kdf.Parse(result);
-            using UnlockedVolume volume = VolumeCommandSupport.Unlock(dir, unlock, result);
+            CryptVolume.ReadInfo(dir);
+            UnlockedVolume volume;
+            VolumeSecret? early = null;
+            using (VolumeSecret old = unlock.ReadExisting(result))
+            {
+                // Without a terminal both secrets come from files or stdin: read the new one too before the
+                // KDF runs, so one missing line fails at once instead of after seconds of key derivation.
+                if (!Terminal.StdinIsTerminal) early = newPassphrase.ReadNew(result);
+                try { volume = VolumeCommandSupport.Open(dir, old); }
+                catch { early?.Dispose(); throw; }
+            }
+            using var volumeOwner = volume;
+            using var earlyOwner = early;
             int target = result.GetValue(slot) ?? volume.UnlockedSlotId;
             KeyslotInfo? info = volume.ListSlots().FirstOrDefault(s => s.Id == target);
             if (info == null)
                 throw new CliException(ExitCodes.Usage, $"{volume.ConfigPath}: there is no keyslot {target}");
             if (info.Kind != KeyslotKind.Passphrase)
                 throw new CliException(ExitCodes.Usage, $"slot {target} is a {FormatConstants.KindName(info.Kind)} slot, not a passphrase slot; choose one with --slot, or use `cryptstack key add` and `key remove`");
-            using VolumeSecret secret = newPassphrase.ReadNew(result);
-            volume.ChangePassphrase(target, secret, kdfOptions);
+            using VolumeSecret? asked = early == null ? newPassphrase.ReadNew(result) : null;
+            volume.ChangePassphrase(target, early ?? asked!, kdfOptions);
             Console.Out.WriteLine($"Passphrase of slot {target} changed; the old one no longer opens it.");
             return ExitCodes.Ok;
         });

@@ -20,7 +20,41 @@ internal static class VolumeCommandSupport
     {
         CryptVolume.ReadInfo(cipherDir);
         using VolumeSecret secret = secretOptions.ReadExisting(result);
-        return CryptVolume.Open(cipherDir, secret);
+        return Open(cipherDir, secret);
+    }
+
+    /// <summary>
+    /// CryptVolume.Open, and when the secret opens no keyslot but does open the differing cryptstack.conf.bak,
+    /// says that the config is damaged (not the secret wrong) and how to restore it.
+    /// </summary>
+    public static UnlockedVolume Open(string cipherDir, VolumeSecret secret)
+    {
+        try
+        {
+            return CryptVolume.Open(cipherDir, secret);
+        }
+        catch (VolumeException e) when (e.Kind == VolumeErrorKind.WrongSecret && VolumeRecovery.BackupOpensInstead(cipherDir, secret))
+        {
+            string backup = CryptVolume.BackupPathFor(cipherDir);
+            throw new CliException(ExitCodes.CorruptConfig,
+                $"{e.Message}, but it opens {backup}, which differs: the config is damaged (a keyslot changed). " +
+                $"Restore the backup: `cryptstack config restore {cipherDir} {backup}`");
+        }
+    }
+
+    /// <summary>
+    /// Neither cryptstack.conf nor its .bak: an empty directory is not a volume yet, but one with files in it
+    /// may well be a volume that lost its config, and `init` there would be the wrong advice.
+    /// </summary>
+    public static CliException NoConfig(string cipherDir)
+    {
+        string config = Path.GetFileName(CryptVolume.ConfigPathFor(cipherDir));
+        bool hasFiles = Directory.Exists(cipherDir) && Directory.EnumerateFileSystemEntries(cipherDir).Any();
+        return new CliException(ExitCodes.NotAVolume, hasFiles
+            ? $"{cipherDir}: no {config} or {config}.bak, but the directory is not empty. If it holds an encrypted volume, its files " +
+              $"can be read with the recovery key (`cryptstack decrypt --recovery-file FILE {cipherDir} DEST`) and its config rebuilt " +
+              $"(`cryptstack recover --rebuild-config {cipherDir}`; see docs/backup.md). Do not run `cryptstack init` here."
+            : $"{cipherDir}: not a CryptStack volume (no {config}); create one with `cryptstack init {cipherDir}`");
     }
 
     /// <summary>The one time a recovery key is shown: indented on a line of its own, with what it is for.</summary>

@@ -31,7 +31,7 @@ internal static class DaemonLauncher
         psi.ArgumentList.Add(NotifyReadyOption);
 
         using var child = Process.Start(psi) ?? throw new CliException(ExitCodes.Error, "cannot start the mount daemon");
-        var relay = child.StandardError.BaseStream.CopyToAsync(Console.OpenStandardError());
+        var relay = child.StandardError.BaseStream.CopyToAsync(Output.StandardStreams.OpenError());
         using (var stdin = child.StandardInput.BaseStream)
         {
             stdin.Write(stdinPayload);

@@ -8,16 +8,22 @@ namespace CryptStack.Cli.Daemon;
 /// </summary>
 internal sealed class FileLoggerProvider(string path) : ILoggerProvider
 {
-    private readonly StreamWriter _writer = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle = DaemonFiles.OpenLog(path);
+    private StreamWriter? _writer;
+
+    private StreamWriter Writer => _writer ??= new StreamWriter(new Output.DescriptorStream((int)_handle.DangerousGetHandle(), FileAccess.Write), new System.Text.UTF8Encoding(false)) { AutoFlush = true };
 
     public ILogger CreateLogger(string categoryName) => new FileLogger(this);
 
     private void Write(string line)
     {
-        lock (_writer) _writer.WriteLine(line);
+        lock (_handle) { if (!_handle.IsClosed) Writer.WriteLine(line); }
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        lock (_handle) _handle.Dispose();
+    }
 
     private sealed class FileLogger(FileLoggerProvider owner) : ILogger
     {

@@ -14,6 +14,8 @@ internal sealed class MountJob
     /// <summary>Runs when the filesystem is no longer served (zero key buffers, ...).</summary>
     public Action? Cleanup { get; init; }
     public bool NotifyParent { get; init; }
+    /// <summary>-o shared: shown by `status` (the kernel's mount table cannot show our own options).</summary>
+    public bool Shared { get; init; }
     public string? PidFile { get; init; }
     /// <summary>Also append log lines to this file.</summary>
     public string? LogFile { get; init; }

@@ -19,6 +19,7 @@ internal sealed class MountService(
     private int _idleChecking;
     private int _released;
     private TimeSpan? _unmountedWhenIdle;
+    private MountRecord? _record;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -27,7 +28,7 @@ internal sealed class MountService(
         try
         {
             // Before mounting: a pid file that cannot be written fails the mount, not a live one.
-            if (job.PidFile != null) File.WriteAllText(job.PidFile, Environment.ProcessId + "\n");
+            if (job.PidFile != null) DaemonFiles.Write(job.PidFile, Environment.ProcessId + "\n");
             _mount = FuseMount.Mount(job.MountPoint, _fs, job.Options);
         }
         catch
@@ -38,6 +39,12 @@ internal sealed class MountService(
         // A stat through the mount is answered only after the kernel's INIT round trip: from
         // here on the mount is usable.
         _ = Directory.Exists(job.MountPoint);
+        _record = MountRecord.ForThisProcess(job.MountPoint, job.Shared);
+        try { _record.Write(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("{MountPoint}: cannot write the mount record ({Reason}); `cryptstack unmount` will not wait for this daemon", job.MountPoint, e.Message);
+        }
         log.LogInformation("{Source} mounted on {MountPoint}{ReadOnly}", job.Options.FsName, job.MountPoint, job.Options.ReadOnly ? " (read-only)" : "");
 
         _mount.WaitForUnmountAsync().ContinueWith(_ =>
@@ -113,5 +120,7 @@ internal sealed class MountService(
         _fs?.Dispose();
         job.Cleanup?.Invoke();
         if (job.PidFile != null) File.Delete(job.PidFile);
+        try { _record?.Delete(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

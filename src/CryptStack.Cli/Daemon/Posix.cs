@@ -24,6 +24,22 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 
+    [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint RealPath(string path, nint resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void Free(nint pointer);
+
+    /// <summary>realpath(3): the path with every symlink, "." and ".." resolved; null when it fails (errno in the out value).</summary>
+    public static string? ResolvePath(string path, out int errno)
+    {
+        nint p = RealPath(path, 0);
+        errno = p == 0 ? Marshal.GetLastPInvokeError() : 0;
+        if (p == 0) return null;
+        try { return Marshal.PtrToStringUTF8(p); }
+        finally { Free(p); }
+    }
+
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Umount2(string target, int flags);
 

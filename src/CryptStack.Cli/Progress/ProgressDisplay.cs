@@ -32,7 +32,7 @@ internal sealed class ProgressDisplay : IDisposable
     {
         _progress = progress;
         _verb = verb;
-        _terminal = !Console.IsOutputRedirected;
+        _terminal = Output.StandardStreams.StdoutIsTerminal;
         _enabled = !quiet;
         _interval = _terminal ? RedrawInterval : lineInterval ?? DefaultLineInterval;
         if (_enabled) _timer = new Timer(_ => Tick(), null, _interval, _interval);
@@ -104,8 +104,7 @@ internal sealed class ProgressDisplay : IDisposable
 
     private static int TerminalWidth()
     {
-        try { return Console.WindowWidth > 10 ? Console.WindowWidth : 80; }
-        catch (IOException) { return 80; }
+        return Output.StandardStreams.Columns();
     }
 
     /// <summary>"[#####.....]  42%  1234/5000 files  1.2/3.4 GiB  85.0 MiB/s  ETA 0:00:27", or a plain line for logs.</summary>

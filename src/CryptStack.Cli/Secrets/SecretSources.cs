@@ -11,6 +11,8 @@ internal static class SecretSources
 
     public static void ReadFile(string path, SecretBuffer into)
     {
+        if (Directory.Exists(path))
+            throw new CliException(ExitCodes.SecretUnavailable, $"{path}: is a directory; give the file that holds the secret");
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
@@ -54,7 +56,7 @@ internal static class SecretSources
     /// <summary>Reads stdin to its end: the payload a parent process pipes to the mount daemon.</summary>
     public static void ReadStdinToEnd(SecretBuffer into)
     {
-        using Stream stdin = Console.OpenStandardInput();
+        using Stream stdin = Output.StandardStreams.OpenInput();
         ReadToEnd(stdin, into);
     }
 

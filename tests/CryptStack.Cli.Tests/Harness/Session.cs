@@ -80,7 +80,7 @@ public sealed partial class Session : IDisposable
     /// <summary>`cryptstack init` with cheap KDF settings; returns the recovery key it printed (and checks it printed it once).</summary>
     public string Init(string[] secretArgs, string? stdin = null, string[]? kdf = null)
     {
-        var r = CliRunner.Run(["init", Volume, .. secretArgs, .. kdf ?? CheapKdf], stdin);
+        var r = CliRunner.Run(["init", Volume, "--print-recovery-key", .. secretArgs, .. kdf ?? CheapKdf], stdin);
         Assert.True(r.ExitCode == 0, $"init failed ({r.ExitCode}): {r.StdErr}{r.StdOut}");
         string key = Assert.Single(RecoveryKeyPattern().Matches(r.StdOut)).Value;
         Assert.DoesNotContain(key, r.StdErr);

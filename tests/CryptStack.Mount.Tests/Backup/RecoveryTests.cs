@@ -14,7 +14,7 @@ public sealed class RecoveryTests
     private static string Init(TestMount m, out string recoveryFile)
     {
         File.WriteAllText(TestVolumes.PassFileOf(m), TestVolumes.Passphrase + "\n");
-        var r = CliRunner.Run(["init", m.Backing, "--passfile", TestVolumes.PassFileOf(m), "--kdf-memory", "64", "--kdf-iterations", "1"]);
+        var r = CliRunner.Run(["init", m.Backing, "--print-recovery-key", "--passfile", TestVolumes.PassFileOf(m), "--kdf-memory", "64", "--kdf-iterations", "1"]);
         Assert.True(r.ExitCode == 0, r.StdErr);
         string key = System.Text.RegularExpressions.Regex.Match(r.StdOut, "[0-9A-Z]{5}(-[0-9A-Z]{5}){12}").Value;
         recoveryFile = Path.Combine(m.Root, "recovery.txt");
