@@ -45,6 +45,28 @@ public abstract partial class FilesystemBehaviour
         Assert.Equal(0x1edu, LibC.StatOf(Path.Combine(d, "d")).Permissions);
     }
 
+    /// <summary>
+    /// The encryption layer keeps 64 encrypted xattr names (EncryptedNameTransform.XattrNamesKept, #15: every
+    /// daemon cache has a bound); names past it are encrypted per request and must work the same.
+    /// </summary>
+    [Fact]
+    public void Xattr_names_past_the_name_cache_bound_all_round_trip()
+    {
+        string d = NewDir();
+        const int names = 100, perFile = 4; // a few per file: ext4 keeps one block of xattrs per inode
+        for (int i = 0; i < names; i++)
+        {
+            string f = Path.Combine(d, $"f{i / perFile}");
+            if (i % perFile == 0) WriteAll(f, "x"u8);
+            LibC.Check(LibC.SetXAttr(f, $"user.name{i}", BitConverter.GetBytes(i)), $"setxattr user.name{i}");
+        }
+        for (int i = names - 1; i >= 0; i--)
+            Assert.Equal(BitConverter.GetBytes(i), LibC.GetXAttr(Path.Combine(d, $"f{i / perFile}"), $"user.name{i}"));
+        for (int file = 0; file < names / perFile; file++)
+            Assert.Equal(Enumerable.Range(file * perFile, perFile).Select(i => $"user.name{i}").Order(StringComparer.Ordinal),
+                LibC.ListXAttr(Path.Combine(d, $"f{file}")).Where(n => n.StartsWith("user.", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
     [RootFact("only root may give files away")]
     public void Chown_changes_owner_and_group_of_files_and_symlinks()
     {
