@@ -10,6 +10,8 @@ command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
+# A FUSE filesystem that refuses locks, for the tests of what a mount does then (BackingLockTests).
+[ -e /usr/lib/python3/dist-packages/fusepy.py ] || need+=(python3-fusepy)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need[*]}; run as root or install them: apt-get install ${need[*]}" >&2

@@ -19,7 +19,7 @@ internal sealed class EncryptedSizeMap : ISizeMap
 /// <see cref="EncryptedNode"/> (one engine, one lock), so threads and processes on one file
 /// never tear a block; byte-range locks on the backing file extend that to other mounts.
 /// </summary>
-internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log, IDamageObserver damage) : IContentTransform
+internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log, IDamageObserver damage, LockPolicy locks) : IContentTransform
 {
     private readonly Dictionary<(ulong Dev, ulong Ino), EncryptedNode> _nodes = new();
 
@@ -36,6 +36,14 @@ internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log
     {
         int rc = Native.FStat(file.Fd, out var st);
         if (rc < 0) throw new StackException(-rc, "fstat of a backing file failed");
+        if (!Native.IsRegular(st.Mode))
+        {
+            // Only a regular file carries content; something else planted under a file's name is damage.
+            string reason = $"backing entry is not a regular file (mode {Convert.ToString(st.Mode, 8)})";
+            log.LogError("{UpperPath}: {Reason} (ciphertext {LowerPath})", file.UpperPath, reason, EncryptedNode.BackingPathOf(file.Fd));
+            damage.Found(new DamageReport(DamageKind.FileContent, file.UpperPath, EncryptedNode.BackingPathOf(file.Fd), reason));
+            throw new StackException(Errno.EIO, reason);
+        }
         var key = (st.Dev, st.Ino);
         EncryptedNode? node;
         lock (_nodes)
@@ -45,7 +53,7 @@ internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log
                 node.Acquire(file);
                 return new EncryptedFileContent(node, this, log, damage);
             }
-            node = EncryptedNode.Open(key, file, headerKey, log, damage);
+            node = EncryptedNode.Open(key, file, headerKey, log, damage, locks);
             _nodes.Add(key, node);
         }
         return new EncryptedFileContent(node, this, log, damage);
@@ -75,6 +83,7 @@ internal sealed class EncryptedNode : IDisposable
 
     private readonly FdStore _store;
     private readonly SecretKey _headerKey;
+    private readonly LockPolicy _locks;
     private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
     private readonly object _ofdGate = new();
     private readonly System.Collections.Concurrent.ConcurrentBag<ContentFile> _readers = [];
@@ -101,9 +110,10 @@ internal sealed class EncryptedNode : IDisposable
     public string UpperPath { get; private set; }
     public int Fd => _store.Fd;
 
-    private EncryptedNode((ulong, ulong) key, FdStore store, SecretKey headerKey, ContentFile first, string upperPath, bool writable)
+    private EncryptedNode((ulong, ulong) key, FdStore store, SecretKey headerKey, ContentFile first, string upperPath, bool writable, LockPolicy locks)
     {
         Key = key;
+        _locks = locks;
         _store = store;
         _headerKey = headerKey;
         UpperPath = upperPath;
@@ -114,7 +124,7 @@ internal sealed class EncryptedNode : IDisposable
         else _readers.Add(first);
     }
 
-    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log, IDamageObserver damage)
+    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log, IDamageObserver damage, LockPolicy locks)
     {
         // Our own descriptor: the opener's fd is closed at its release while others may still use the node.
         int fd = FdStore.Dup(file.Fd);
@@ -123,7 +133,7 @@ internal sealed class EncryptedNode : IDisposable
         try
         {
             var content = ContentFile.Open(store, headerKey);
-            return new EncryptedNode(key, store, new SecretKey(headerKey.Span), content, file.UpperPath, IsWritable(file.Fd));
+            return new EncryptedNode(key, store, new SecretKey(headerKey.Span), content, file.UpperPath, IsWritable(file.Fd), locks);
         }
         catch (ContentIntegrityException e)
         {
@@ -139,13 +149,24 @@ internal sealed class EncryptedNode : IDisposable
         }
     }
 
-    public void EnterRead()
+    /// <summary>0, or -errno when the backing file's lock was refused and the mount needs it (then nothing is held).</summary>
+    public int EnterRead()
     {
         _rw.EnterReadLock();
         lock (_ofdGate)
         {
-            if (_ofdReaders++ == 0) Fcntl.LockWhole(Fd, write: false);
+            if (_ofdReaders == 0)
+            {
+                int rc = _locks.Check(Fcntl.LockWhole(Fd, write: false), UpperPath);
+                if (rc < 0)
+                {
+                    _rw.ExitReadLock();
+                    return rc;
+                }
+            }
+            _ofdReaders++;
         }
+        return 0;
     }
 
     public void ExitRead()
@@ -157,10 +178,13 @@ internal sealed class EncryptedNode : IDisposable
         _rw.ExitReadLock();
     }
 
-    public void EnterWrite()
+    /// <summary>0, or -errno when the backing file's lock was refused and the mount needs it (then nothing is held).</summary>
+    public int EnterWrite()
     {
         _rw.EnterWriteLock();
-        Fcntl.LockWhole(Fd, write: true);
+        int rc = _locks.Check(Fcntl.LockWhole(Fd, write: true), UpperPath);
+        if (rc < 0) _rw.ExitWriteLock();
+        return rc;
     }
 
     public void ExitWrite()
@@ -227,5 +251,31 @@ internal sealed class EncryptedNode : IDisposable
         _headerKey.Dispose();
         _rw.Dispose();
         Native.Close(_store.Fd);
+    }
+}
+
+/// <summary>
+/// What a refused lock on a backing file means. With shared storage (several mounts of one ciphertext directory)
+/// the lock is what keeps their read-modify-writes apart: the operation fails (ENOLCK) with a log line. A mount
+/// that is the only user of its volume is already serialised by the node's own lock: it goes on, and says once
+/// that the backing filesystem refuses locks.
+/// </summary>
+internal sealed class LockPolicy(bool required, ILogger log)
+{
+    private int _warned;
+
+    public int Check(int rc, string upperPath)
+    {
+        if (rc >= 0) return 0;
+        if (required)
+        {
+            log.LogError("{UpperPath}: the backing filesystem refused the file lock that keeps other mounts' writers out ({Reason}); operation failed",
+                upperPath, BackingLocks.Describe(-rc));
+            return rc;
+        }
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+            log.LogWarning("the backing filesystem refuses file locks ({Reason}); this mount goes on, but it must be the only one using this ciphertext directory",
+                BackingLocks.Describe(-rc));
+        return 0;
     }
 }

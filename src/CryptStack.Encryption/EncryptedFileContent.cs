@@ -17,7 +17,8 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
 
     public int Read(Span<byte> buffer, long offset)
     {
-        node.EnterRead();
+        int lrc = node.EnterRead();
+        if (lrc < 0) return lrc;
         ContentFile? reader = null;
         try
         {
@@ -40,7 +41,8 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
 
     public int Write(ReadOnlySpan<byte> buffer, long offset)
     {
-        node.EnterWrite();
+        int lrc = node.EnterWrite();
+        if (lrc < 0) return lrc;
         try
         {
             node.Writer.Write(buffer, offset);
@@ -52,7 +54,8 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
 
     public int SetLength(long length)
     {
-        node.EnterWrite();
+        int lrc = node.EnterWrite();
+        if (lrc < 0) return lrc;
         try
         {
             node.Writer.SetLength(length);
@@ -66,7 +69,8 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
     {
         if (offset < 0 || length <= 0) return -Errno.EINVAL;
         const int keepSize = Native.FALLOC_FL_KEEP_SIZE;
-        node.EnterWrite();
+        int lrc = node.EnterWrite();
+        if (lrc < 0) return lrc;
         try
         {
             switch (mode)
@@ -97,7 +101,8 @@ internal sealed class EncryptedFileContent(EncryptedNode node, EncryptedContentT
     public long Seek(long offset, int whence)
     {
         if (whence != Native.SEEK_DATA && whence != Native.SEEK_HOLE) return -Errno.EINVAL;
-        node.EnterRead();
+        int lrc = node.EnterRead();
+        if (lrc < 0) return lrc;
         ContentFile? reader = null;
         try
         {

@@ -24,12 +24,12 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
 
     public object? LoadDirectory(int lowerDirFd, string upperPath)
     {
-        byte[]? content = ReadSmallFile(lowerDirFd, DirIdName, DirectoryId.Size + 1, out int errno);
+        byte[]? content = ReadSmallFile(lowerDirFd, DirIdName, DirectoryId.Size + 1, out int errno, out string? problem);
         if (content == null)
         {
-            log.LogError("{Directory}: cannot read its directory id ({File}, errno {Errno}); names inside cannot be decrypted (run fsck)",
-                upperPath, BackingNames.DirIdFileName, errno);
-            damage.Found(new DamageReport(DamageKind.DirectoryId, upperPath, BackingPaths.Of(lowerDirFd, BackingNames.DirIdFileName), $"cannot read its directory id (errno {errno})"));
+            log.LogError("{Directory}: cannot read its directory id ({File} {Problem}, errno {Errno}); names inside cannot be decrypted (run fsck)",
+                upperPath, BackingNames.DirIdFileName, problem, errno);
+            damage.Found(new DamageReport(DamageKind.DirectoryId, upperPath, BackingPaths.Of(lowerDirFd, BackingNames.DirIdFileName), $"cannot read its directory id: {BackingNames.DirIdFileName} {problem} (errno {errno})"));
             throw new StackException(Errno.EIO, $"{upperPath}: directory id unreadable");
         }
         try
@@ -70,11 +70,11 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
                 case BackingNameKind.EncodedName:
                     return names.Decrypt(name, dir.Id);
                 case BackingNameKind.LongName:
-                    byte[]? sidecar = ReadSmallFile(lowerDirFd, Z(BackingNames.SidecarNameFor(name)), 4097, out int errno);
+                    byte[]? sidecar = ReadSmallFile(lowerDirFd, Z(BackingNames.SidecarNameFor(name)), BackingNames.MaxSidecarBytes, out int errno, out string? problem);
                     if (sidecar == null)
                     {
-                        log.LogWarning("{Directory}: long name {Name} has no readable sidecar (errno {Errno}); left out", dir.UpperPath, name, errno);
-                        damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), $"long name without a readable sidecar (errno {errno})"));
+                        log.LogWarning("{Directory}: long name {Name} has no readable sidecar (it {Problem}, errno {Errno}); left out", dir.UpperPath, name, problem, errno);
+                        damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), $"long name without a readable sidecar (it {problem})"));
                         return null;
                     }
                     return names.Decrypt(BackingNames.EncodedNameFromSidecar(name, sidecar), dir.Id);
@@ -94,10 +94,29 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         }
     }
 
-    public void Created(int lowerDirFd, in LowerName name, bool isDirectory)
+    // The long name's sidecar goes first (docs/format.md 5.3): a crash before the entry exists leaves an unused
+    // sidecar (fsck lists it), never an entry without its name.
+    public void Naming(int lowerDirFd, in LowerName name)
     {
         if (name.LongForm != null) WriteSidecar(lowerDirFd, LongNameSidecar(name), name.LongForm);
+    }
+
+    public void NamingFailed(int lowerDirFd, in LowerName name)
+    {
+        if (name.LongForm != null && !Exists(lowerDirFd, name.Name)) UnlinkIfPresent(lowerDirFd, LongNameSidecar(name));
+    }
+
+    public void Created(int lowerDirFd, in LowerName name, bool isDirectory)
+    {
         if (isDirectory) CreateDirectoryId(lowerDirFd, name.Name);
+    }
+
+    public void Linked(int sourceDirFd, ReadOnlySpan<byte> sourceLowerName, int lowerDirFd, in LowerName name)
+    {
+        // A symlink whose target lives in a .lnk sidecar: the new name needs its own copy (same content: the
+        // backing target names the sidecar's hash, which does not depend on the link's name).
+        byte[]? sidecar = ReadSmallFile(sourceDirFd, LinkSidecar(sourceLowerName), LinkTargetCodec.MaxSidecarBytes, out _, out _);
+        if (sidecar != null) WriteSidecar(lowerDirFd, LinkSidecar(name.Name), sidecar);
     }
 
     public void Removed(int lowerDirFd, in LowerName name)
@@ -108,7 +127,6 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
 
     public void Renamed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags)
     {
-        if (newName.LongForm != null) WriteSidecar(newDirFd, LongNameSidecar(newName), newName.LongForm);
         bool exchange = (flags & Native.RENAME_EXCHANGE) != 0;
         // rename(2) between two hard links of one file succeeds and changes nothing: the old name stays.
         if (!exchange && Exists(oldDirFd, oldName.Name)) return;
@@ -146,7 +164,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         try
         {
             if (HasEntriesBesidesDirId(dirFd)) return -Errno.ENOTEMPTY;
-            byte[]? id = ReadSmallFile(dirFd, DirIdName, DirectoryId.Size + 1, out _);
+            byte[]? id = ReadSmallFile(dirFd, DirIdName, DirectoryId.Size + 1, out _, out _);
             fixed (byte* d = DirIdName)
                 Native.UnlinkAt(dirFd, d, 0);
             int rc;
@@ -180,8 +198,8 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
             string encoded = stored;
             if (LinkTargetCodec.IsIndirectTarget(stored))
             {
-                byte[]? sidecar = ReadSmallFile(lowerDirFd, LinkSidecar(lowerLinkName), 8192, out int errno);
-                if (sidecar == null) throw new LinkTargetDecryptionException($"link-target sidecar unreadable (errno {errno})");
+                byte[]? sidecar = ReadSmallFile(lowerDirFd, LinkSidecar(lowerLinkName), LinkTargetCodec.MaxSidecarBytes, out int errno, out string? problem);
+                if (sidecar == null) throw new LinkTargetDecryptionException($"link-target sidecar {problem} (errno {errno})");
                 encoded = LinkTargetCodec.EncodedFromSidecar(stored, sidecar);
             }
             byte[] plain = links.Decrypt(encoded);
@@ -344,19 +362,16 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         finally { Native.Close(fd); }
     }
 
-    private static byte[]? ReadSmallFile(int dirFd, byte[] nameZ, int max, out int errno)
+    /// <summary>
+    /// One of the format's own files, read as CryptStack wrote it or not at all: a FIFO, socket, device or
+    /// symlink in its place, or a file larger than <paramref name="max"/>, is damage (never a blocked read,
+    /// never a file outside the ciphertext directory). <paramref name="problem"/> says what was found.
+    /// </summary>
+    private static byte[]? ReadSmallFile(int dirFd, byte[] nameZ, int max, out int errno, out string? problem)
     {
-        int fd;
-        fixed (byte* n = nameZ) fd = Native.OpenAt(dirFd, n, Native.O_RDONLY | Native.O_NOFOLLOW);
-        if (fd < 0) { errno = -fd; return null; }
-        try
-        {
-            var buffer = new byte[max];
-            int len = BackingIo.ReadFully(fd, buffer, 0);
-            if (len < 0) { errno = -len; return null; }
-            errno = 0;
-            return buffer.AsSpan(0, len).ToArray();
-        }
-        finally { Native.Close(fd); }
+        var r = Volume.SmallRegularFile.Read(dirFd, Encoding.Latin1.GetString(nameZ, 0, nameZ.Length - 1), max);
+        errno = r.Errno;
+        problem = r.Problem;
+        return r.Content;
     }
 }

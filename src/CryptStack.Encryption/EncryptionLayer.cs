@@ -36,7 +36,7 @@ public sealed class EncryptionLayer : IDisposable
         _links = LinkTargetCodec.FromKeys(volume.Keys);
         _xattrs = XattrCodec.FromKeys(volume.Keys);
         Transforms = new StackTransforms(
-            new EncryptedContentTransform(_headerKey, log, options.Damage ?? NoDamageObserver.Instance),
+            new EncryptedContentTransform(_headerKey, log, options.Damage ?? NoDamageObserver.Instance, new LockPolicy(options.SharedStorage, log)),
             new EncryptedNameTransform(_names, _links, _xattrs, log, options.Damage ?? NoDamageObserver.Instance),
             EncryptedSizeMap.Instance);
     }

@@ -331,7 +331,9 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
     private int Reopen(InodeNode n, int upperFlags)
     {
         if (!Native.IsRegular(n.Type)) return n.IsDirectory ? -Errno.EISDIR : -Errno.EINVAL;
-        int flags = _content.LowerOpenFlags(upperFlags) & ~(Native.O_NOFOLLOW | Native.O_CREAT | Native.O_EXCL);
+        // O_NONBLOCK|O_NOCTTY: if the name now leads to a FIFO or a terminal (a hostile backing directory),
+        // the open must not wait for a writer or adopt it; the inode check below then refuses it.
+        int flags = (_content.LowerOpenFlags(upperFlags) & ~(Native.O_NOFOLLOW | Native.O_CREAT | Native.O_EXCL)) | Native.O_NONBLOCK | Native.O_NOCTTY;
         if (n.Location is { } at)
         {
             using var parentFd = _nodes.Acquire(at.Parent);
@@ -371,10 +373,11 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             var dir = Node(parent);
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
+            _names.Naming(dirFd.Fd, lower);
             fixed (byte* n = NativeString.Z(lower.Name))
             {
                 int rc = Native.MkNodAt(dirFd.Fd, n, mode, rdev);
-                if (rc < 0) return rc;
+                if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
                 ApplyCallerOwnership(dirFd.Fd, n);
             }
             _names.Created(dirFd.Fd, lower, isDirectory: false);
@@ -391,15 +394,17 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             var dir = Node(parent);
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
+            _names.Naming(dirFd.Fd, lower);
             fixed (byte* n = NativeString.Z(lower.Name))
             {
                 int rc = Native.MkDirAt(dirFd.Fd, n, mode);
-                if (rc < 0) return rc;
+                if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
                 ApplyCallerOwnership(dirFd.Fd, n);
                 try { _names.Created(dirFd.Fd, lower, isDirectory: true); }
                 catch (StackException e)
                 {
                     Native.UnlinkAt(dirFd.Fd, n, Native.AT_REMOVEDIR);
+                    _names.NamingFailed(dirFd.Fd, lower);
                     return -e.Errno;
                 }
             }
@@ -443,12 +448,13 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             var dir = Node(parent);
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
+            _names.Naming(dirFd.Fd, lower);
             byte[] lowerTarget = _names.EncodeLinkTarget(dirFd.Fd, lower, target);
             fixed (byte* n = NativeString.Z(lower.Name))
             fixed (byte* t = NativeString.Z(lowerTarget))
             {
                 int rc = Native.SymlinkAt(t, dirFd.Fd, n);
-                if (rc < 0) return rc;
+                if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
                 ApplyCallerOwnership(dirFd.Fd, n);
             }
             _names.Created(dirFd.Fd, lower, isDirectory: false);
@@ -499,6 +505,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             fixed (byte* nn = NativeString.Z(newLower.Name))
             {
                 var gone = (flags & Native.RENAME_EXCHANGE) == 0 ? PinBeforeRemoval(newDir, newFd.Fd, nn, newLower.Name) : null;
+                _names.Naming(newFd.Fd, newLower);
                 int rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                 if (rc == -Errno.ENOTEMPTY && !_names.IsIdentity)
                 {
@@ -508,10 +515,11 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                     if (rc == 0)
                     {
                         _names.Removed(newFd.Fd, newLower);
+                        _names.Naming(newFd.Fd, newLower);
                         rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                     }
                 }
-                if (rc < 0) return rc;
+                if (rc < 0) { _names.NamingFailed(newFd.Fd, newLower); return rc; }
                 if (gone != null) _nodes.Detach(gone);
                 _names.Renamed(oldFd.Fd, oldLower, newFd.Fd, newLower, flags);
                 Moved(newDir, newFd.Fd, newName, newLower, nn);
@@ -541,14 +549,21 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             using var nodeFd = Use(n);
             using var dirFd = Use(dir);
             byte* proc = stackalloc byte[32];
+            _names.Naming(dirFd.Fd, lower);
             fixed (byte* nn = NativeString.Z(lower.Name))
             {
                 // linkat through /proc/self/fd follows the magic link to the inode, without the
                 // CAP_DAC_READ_SEARCH that AT_EMPTY_PATH would need.
                 int rc = Native.LinkAt(Native.AT_FDCWD, ProcPath(nodeFd.Fd, proc), dirFd.Fd, nn, Native.AT_SYMLINK_FOLLOW);
-                if (rc < 0) return rc;
+                if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
             }
             _names.Created(dirFd.Fd, lower, isDirectory: false);
+            if (n.IsSymlink && n.Location is { } source)
+            {
+                // A symlink's target may live beside its name (a sidecar): the new name needs it too.
+                using var sourceDirFd = Use(source.Parent);
+                _names.Linked(sourceDirFd.Fd, source.LowerName, dirFd.Fd, lower);
+            }
             return Enter(dir, dirFd.Fd, newName, lower, out entry, probe: true);
         }
         catch (StackException e) { return -e.Errno; }
@@ -605,12 +620,13 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
             int fd;
+            _names.Naming(dirFd.Fd, lower);
             fixed (byte* n = NativeString.Z(lower.Name))
             {
-                int flags = _content.LowerOpenFlags(fi.Flags) | Native.O_CREAT | Native.O_NOFOLLOW | (fi.Flags & Native.O_EXCL);
+                int flags = _content.LowerOpenFlags(fi.Flags) | Native.O_CREAT | Native.O_NOFOLLOW | Native.O_NONBLOCK | Native.O_NOCTTY | (fi.Flags & Native.O_EXCL);
                 fd = Native.OpenAt(dirFd.Fd, n, flags, mode);
                 if (fd == -Errno.EMFILE && _nodes.MakeRoom()) fd = Native.OpenAt(dirFd.Fd, n, flags, mode);
-                if (fd < 0) return fd;
+                if (fd < 0) { _names.NamingFailed(dirFd.Fd, lower); return fd; }
                 if (_asRoot && (FuseRequest.CallerUid != 0 || FuseRequest.CallerGid != 0))
                     Native.FChown(fd, FuseRequest.CallerUid, FuseRequest.CallerGid);
             }

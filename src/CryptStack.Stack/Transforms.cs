@@ -68,8 +68,21 @@ public interface INameTransform
     /// <summary>Upper name of a backing entry, or null to leave it out (own files, names that fail authentication).</summary>
     byte[]? Decode(object? directory, int lowerDirFd, ReadOnlySpan<byte> lowerName);
 
+    /// <summary>
+    /// Before an entry gets the backing name <paramref name="name"/> (create, mkdir, mknod, symlink, link, the
+    /// target of a rename): writes what must exist before the entry (a long name's sidecar), so that a crash
+    /// in between leaves at worst an unused file, never an entry that cannot be named.
+    /// </summary>
+    void Naming(int lowerDirFd, in LowerName name);
+
+    /// <summary>The operation after <see cref="Naming"/> failed: undoes it unless an entry has the name.</summary>
+    void NamingFailed(int lowerDirFd, in LowerName name);
+
     /// <summary>After an entry got its backing name (create, mkdir, mknod, symlink, link).</summary>
     void Created(int lowerDirFd, in LowerName name, bool isDirectory);
+
+    /// <summary>After link(2) gave the entry <paramref name="sourceLowerName"/> of <paramref name="sourceDirFd"/> a second name (after <see cref="Created"/>).</summary>
+    void Linked(int sourceDirFd, ReadOnlySpan<byte> sourceLowerName, int lowerDirFd, in LowerName name);
 
     /// <summary>After an entry was unlinked.</summary>
     void Removed(int lowerDirFd, in LowerName name);

@@ -117,16 +117,19 @@ public static class CryptVolume
         try
         {
             var info = new FileInfo(configPath);
-            if (!info.Exists)
+            if (!info.Exists && info.LinkTarget == null)
             {
                 string backup = configPath + ".bak";
                 throw new VolumeException(VolumeErrorKind.NotAVolume, File.Exists(backup)
                     ? $"{configPath}: not found, but {backup} exists; if this is your volume, copy the backup to {Path.GetFileName(configPath)}"
                     : $"{configPath}: not found; is {Path.GetDirectoryName(configPath)} the ciphertext directory of a CryptStack volume?");
             }
-            if (info.Length > VolumeConfigCodec.MaxConfigBytes)
-                throw VolumeConfigCodec.Malformed(configPath, $"file is {info.Length} bytes, larger than any valid config");
-            content = File.ReadAllBytes(configPath);
+            // Not File.ReadAllBytes: a FIFO planted as the config would block the mount forever, a symlink
+            // would read a file outside the ciphertext directory.
+            var read = SmallRegularFile.Read(SmallRegularFile.AtCwd, configPath, VolumeConfigCodec.MaxConfigBytes);
+            if (!read.Ok)
+                throw VolumeConfigCodec.Malformed(configPath, $"the file {read.Problem}");
+            content = read.Content!;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

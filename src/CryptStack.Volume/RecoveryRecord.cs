@@ -49,12 +49,13 @@ public static class RecoveryRecord
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists)
+            if (!info.Exists && info.LinkTarget == null)
                 throw new VolumeException(VolumeErrorKind.NotAVolume,
                     $"{path}: not found; without it (and without cryptstack.conf and its .bak) the recovery key cannot open the volume. A config backup (`cryptstack config restore`) can");
-            if (info.Length > VolumeConfigCodec.MaxConfigBytes)
-                throw new VolumeException(VolumeErrorKind.CorruptConfig, $"{path}: {info.Length} bytes, larger than any recovery record");
-            content = File.ReadAllBytes(path);
+            var read = SmallRegularFile.Read(SmallRegularFile.AtCwd, path, VolumeConfigCodec.MaxConfigBytes);
+            if (!read.Ok)
+                throw new VolumeException(VolumeErrorKind.CorruptConfig, $"{path}: the recovery record {read.Problem}");
+            content = read.Content!;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

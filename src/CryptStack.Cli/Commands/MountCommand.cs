@@ -44,6 +44,14 @@ internal static class MountCommand
             UnlockedVolume volume;
             using (VolumeSecret secret = secrets.ReadExisting(result))
                 volume = VolumeCommandSupport.Open(source, secret);
+            // Shared storage is safe only while the backing filesystem grants the locks that keep the hosts'
+            // writers apart: refuse the mount rather than run two writers unlocked.
+            if (parsed.Shared && BackingLocks.Refusal(source) is { } refusal)
+            {
+                volume.Dispose();
+                throw new CliException(ExitCodes.Refused,
+                    $"{source}: -o shared needs file locks on the backing filesystem, and it refuses them: {refusal}. Mount from one host only, without -o shared, or put the ciphertext on a filesystem with working locks");
+            }
             EncryptionLayer? layer = null;
             var job = new MountJob
             {

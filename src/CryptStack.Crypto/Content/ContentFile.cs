@@ -35,6 +35,10 @@ public sealed class ContentFile : IDisposable
     private SecretKey _headerKey;
     private ContentBlockCipher _cipher;
     private bool _headerOnDisk;
+    // Whether a stored block has authenticated under the current header (file key and id). Until one has, the
+    // header may be another file's, copied over this one's: nothing is written under it (header poisoning,
+    // the gocryptfs audit's section 2.2).
+    private bool _headerVouched;
     private bool _punchUnsupported;
     private bool _disposed;
 
@@ -154,6 +158,7 @@ public sealed class ContentFile : IDisposable
             _cipher.Dispose();
             _cipher = cipher;
             header.CopyTo(_header);
+            _headerVouched = false;
         }
         _headerOnDisk = true;
     }
@@ -163,6 +168,16 @@ public sealed class ContentFile : IDisposable
     /// <summary>Reads up to destination.Length bytes at <paramref name="offset"/>; fewer only at the end of the file.</summary>
     /// <exception cref="ContentIntegrityException">A block the read touches is damaged; other blocks stay readable.</exception>
     public int Read(Span<byte> destination, long offset)
+    {
+        try { return ReadOnce(destination, offset); }
+        catch (ContentIntegrityException) when (StoredHeaderChanged())
+        {
+            // Another writer gave the file a fresh header (a truncate to 0 and a rewrite) since this engine read it.
+            return ReadOnce(destination, offset);
+        }
+    }
+
+    private int ReadOnce(Span<byte> destination, long offset)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         Snapshot s = BeginCall();
@@ -203,10 +218,12 @@ public sealed class ContentFile : IDisposable
                     else if (from == 0 && target.Length == stored.Length - BlockOverhead)
                     {
                         _cipher.Open(i, i == s.LastIndex, stored, target);
+                        _headerVouched = true;
                     }
                     else
                     {
                         _cipher.Open(i, i == s.LastIndex, stored, _assembled);
+                        _headerVouched = true;
                         _assembled.AsSpan(from, target.Length).CopyTo(target);
                     }
                     done += target.Length;
@@ -266,7 +283,7 @@ public sealed class ContentFile : IDisposable
     public void Write(ReadOnlySpan<byte> source, long offset)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        Snapshot s = BeginCall();
+        Snapshot s = BeginMutation();
         if (source.IsEmpty) return;
         s.ThrowIfTailDamaged();
         long end = offset + source.Length;
@@ -284,16 +301,20 @@ public sealed class ContentFile : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         CheckSize(length);
-        Snapshot s = BeginCall();
+        if (length == 0)
+        {
+            // Down to 0 bytes, header and all: the next write starts a fresh file (new id, new key), so nothing
+            // written before, and no header planted here, carries over to the new content.
+            Snapshot s0 = BeginCall();
+            if (s0.CipherLength != 0) _store.SetLength(0);
+            _headerOnDisk = false;
+            _headerVouched = false;
+            return;
+        }
+        Snapshot s = BeginMutation();
         long oldLength = s.PlainLength;
         if (length > oldLength) s.ThrowIfTailDamaged();
         if (length == oldLength && !s.TailDamaged) return;
-        if (length == 0)
-        {
-            // Keep the header: the file keeps its id and key, and an empty plaintext file is header-only or 0 bytes.
-            _store.SetLength(Math.Min(s.CipherLength, HeaderSize));
-            return;
-        }
         if (length > oldLength)
             Rewrite(s, length, coverStart: oldLength, coverEnd: length, holeStart: oldLength, holeEnd: length, default, 0);
         else
@@ -305,7 +326,7 @@ public sealed class ContentFile : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        Snapshot s = BeginCall();
+        Snapshot s = BeginMutation();
         long end = offset + Math.Min(length, s.PlainLength);
         end = end < 0 ? s.PlainLength : Math.Min(end, s.PlainLength);
         if (offset >= end) return;
@@ -321,7 +342,7 @@ public sealed class ContentFile : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        Snapshot s = BeginCall();
+        Snapshot s = BeginMutation();
         long oldLength = s.PlainLength;
         long end = offset + Math.Min(length, MaxPlainSize);
         if (keepSize) end = Math.Min(end, oldLength);
@@ -430,7 +451,15 @@ public sealed class ContentFile : IDisposable
             savedTailLength = _store.ReadAt(_savedTail.AsSpan(0, StoredLengthOfBlock(oldLast, s.CipherLength)), CipherOffsetOfBlock(oldLast));
         try
         {
-            if (s.CipherLength == 0) _store.WriteAt(_header, 0);
+            if (s.CipherLength <= HeaderSize)
+            {
+                // The first block of a file with none: a header found here (header-only file) authenticates no
+                // block and may be another file's; the content starts under a fresh id and key instead.
+                StartFreshHeader();
+                _store.WriteAt(_header, 0);
+                _headerOnDisk = true;
+                _headerVouched = true;
+            }
             if (newCipherLength < s.CipherLength) _store.SetLength(newCipherLength);
 
             WriteDataBlocks(first, anyHole ? holeFirst - 1 : last, leadHoles, data);
@@ -656,6 +685,65 @@ public sealed class ContentFile : IDisposable
     {
         if (_store.ReadAt(destination, offset) != destination.Length)
             throw new ContentIntegrityException($"backing file ended inside block {blockIndex} while it was read (changed concurrently?)", blockIndex);
+    }
+
+    /// <summary>
+    /// <see cref="BeginCall"/> for a call that writes: the stored header is re-read (another mount may have given the
+    /// file a fresh one), and a file with blocks is written only under a header that one of its blocks authenticates.
+    /// </summary>
+    private Snapshot BeginMutation()
+    {
+        Snapshot s = BeginCall();
+        if (s.CipherLength <= HeaderSize) return s;
+        if (StoredHeaderChanged()) s = BeginCall();
+        if (!_headerVouched) VouchForHeader(s);
+        return s;
+    }
+
+    /// <summary>Adopts the stored header if it differs from the one in use; true if it did.</summary>
+    private bool StoredHeaderChanged()
+    {
+        long length = _store.Length;
+        if (length < HeaderSize) return false;
+        Span<byte> stored = stackalloc byte[HeaderSize];
+        if (_store.ReadAt(stored, 0) != HeaderSize || stored.SequenceEqual(_header)) return false;
+        AdoptStoredHeader(length);
+        return true;
+    }
+
+    /// <summary>Opens the last sealed block under the current header: proof that the header belongs to these blocks.</summary>
+    private void VouchForHeader(Snapshot s)
+    {
+        long index = s.TailDamaged ? s.LastIndex - 1 : s.LastIndex;
+        if (index >= 0)
+        {
+            int storedLength = StoredLengthOfBlock(index, s.CipherLength);
+            Span<byte> stored = _stored.AsSpan(0, storedLength);
+            ReadExactly(stored, CipherOffsetOfBlock(index), index);
+            if (!s.IsHoleCandidate(index, stored))
+            {
+                try
+                {
+                    _cipher.Open(index, index == s.LastIndex, stored, _assembled);
+                    _headerVouched = true;
+                    return;
+                }
+                catch (ContentIntegrityException) { }
+            }
+        }
+        throw new ContentIntegrityException(
+            $"the header does not authenticate block {index}: it is not this file's header (copied from another file?); refusing to write under it", Math.Max(index, 0));
+    }
+
+    private void StartFreshHeader()
+    {
+        Span<byte> fileId = stackalloc byte[ContentHeader.FileIdSize];
+        RandomNumberGenerator.Fill(fileId);
+        using SecretKey fileKey = SecretKey.Random(ContentHeader.FileKeySize);
+        var cipher = new ContentBlockCipher(fileKey, fileId);
+        ContentHeader.Write(_headerKey, fileId, fileKey.Span, _header);
+        _cipher.Dispose();
+        _cipher = cipher;
     }
 
     private Snapshot BeginCall()

@@ -46,6 +46,9 @@ public static class BackingNames
 
     public const int LongNameLength = 7 + HashLength;
 
+    /// <summary>The largest long-name sidecar a writer produces: the encoded form of a 255-byte name (16-byte SIV + 255, base64url).</summary>
+    public const int MaxSidecarBytes = ((16 + 255) * 4 + 2) / 3;
+
     /// <summary>The name stored in the backing directory for <paramref name="encodedName"/>.</summary>
     public static string BackingNameFor(string encodedName) =>
         encodedName.Length > MaxShortNameLength ? LongNameFor(encodedName) : encodedName;

@@ -19,6 +19,9 @@ public sealed class LinkTargetCodec : IDisposable
     /// <summary>Longest symlink target the backing filesystem stores (PATH_MAX - 1).</summary>
     public const int MaxDirectTargetLength = 4095;
 
+    /// <summary>The largest link-target sidecar a writer produces: nonce, the longest target and tag, base64url.</summary>
+    public const int MaxSidecarBytes = ((12 + MaxPlainTargetBytes + 16) * 4 + 2) / 3;
+
     public const string IndirectTargetPrefix = "cs.lnk.";
 
     public static ReadOnlySpan<byte> AssociatedData => "cryptstack v1 link"u8;

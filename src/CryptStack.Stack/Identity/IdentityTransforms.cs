@@ -40,7 +40,10 @@ public sealed class IdentityNameTransform : INameTransform
     public object? LoadDirectory(int lowerDirFd, string upperPath) => null;
     public LowerName Encode(object? directory, ReadOnlySpan<byte> upperName) => new(upperName.ToArray());
     public byte[]? Decode(object? directory, int lowerDirFd, ReadOnlySpan<byte> lowerName) => lowerName.ToArray();
+    public void Naming(int lowerDirFd, in LowerName name) { }
+    public void NamingFailed(int lowerDirFd, in LowerName name) { }
     public void Created(int lowerDirFd, in LowerName name, bool isDirectory) { }
+    public void Linked(int sourceDirFd, ReadOnlySpan<byte> sourceLowerName, int lowerDirFd, in LowerName name) { }
     public void Removed(int lowerDirFd, in LowerName name) { }
     public void Renamed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags) { }
 

@@ -282,6 +282,27 @@ public abstract partial class FilesystemBehaviour
     }
 
     [Fact]
+    public void Hard_link_to_a_long_symlink_reads_its_target_after_the_original_is_gone_and_a_remount()
+    {
+        using var m = CreateMount();
+        string target = string.Concat(Enumerable.Repeat("component/", 400));
+        string link = m.P("long-link"), hard = m.P("hard-link");
+        LibC.Check(LibC.Symlink(target, link), "symlink");
+        LibC.Check(LibC.Link(link, hard), "link to a symlink");
+        Assert.Equal(target, LibC.ReadLink(hard));
+        Assert.Equal(target.Length, LibC.LStatOf(hard).Size);
+        LibC.Check(LibC.Unlink(link), "unlink the original name");
+        m.Unmount();
+        m.MountAgain();
+
+        Assert.Equal(target, LibC.ReadLink(hard));
+        Assert.Equal(target.Length, LibC.LStatOf(hard).Size);
+        // Listing (readdirplus) reports the same size as lstat.
+        var ls = Shell.Run("ls", "-ln", m.MountPoint);
+        Assert.Contains($" {target.Length} ", ls.StdOut);
+    }
+
+    [Fact]
     public void Symlink_target_of_PATH_MAX_bytes_fails_with_ENAMETOOLONG()
     {
         string d = NewDir();
