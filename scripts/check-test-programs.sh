@@ -14,7 +14,7 @@ programs=$(
     grep -hoE '(ProcessStartInfo|Process\.Start|Run|RunShell|Launch)\("[^"$]+"' $sources | sed -E 's/^[^"]*"//; s/"$//'
     grep -hoE '(Launcher|Descriptors)[A-Za-z]* = \["[a-z0-9][a-z0-9._-]*"' $sources | sed -E 's/^[^"]*"//; s/"$//'
     # Commands inside `sh -c "..."` snippets: the first word after the start, ;, &&, || or |.
-    grep -hoE '"-c", \$?"[^"]*' $sources | sed -E 's/^"-c", \$?"//' | tr ';|&(){}' '\n' | sed -E 's/^[[:space:]]*(if|then|else|do|while|!)?[[:space:]]*//' |
+    grep -hoE '"(/bin/)?(ba)?sh",[[:space:]]*\[?"-c",[[:space:]]*\$?"[^"]*' $sources | sed -E 's/^.*"-c",[[:space:]]*\$?"//' | tr ';|&(){}' '\n' | sed -E 's/^[[:space:]]*(if|then|else|do|while|!)?[[:space:]]*//' |
       grep -oE '^[a-z][a-z0-9._-]*([[:space:]]|$)' | sed -E 's/[[:space:]]+$//' | grep . || true
     # demo.sh and the scripts it sources: the first word of each command.
     sed -E 's/^[[:space:]]*#.*//; s/"\$cs"/cryptstack/g; s/"[^"]*"//g'"; s/'[^']*'//g" demo.sh | tr ';|&(){}' '\n' |
