@@ -24,6 +24,8 @@ public static class ExitCodes
     public const int Incomplete = 23;
     public const int DestinationNotEmpty = 24;
     public const int NoSuchPath = 25;
+    public const int ProblemsFound = 26;
+    public const int ProblemsRepaired = 27;
 
     /// <summary>
     /// Every code with its meaning and what gocryptfs 2.3 returns in the same situation (measured on
@@ -50,6 +52,8 @@ public static class ExitCodes
         new(Incomplete, "decrypt, ls, cat: something was damaged and skipped", "26 (fsck)"),
         new(DestinationNotEmpty, "decrypt: DEST is not empty", "-"),
         new(NoSuchPath, "decrypt, ls, cat, path: no such path in the volume", "-"),
+        new(ProblemsFound, "fsck: problems found (with --repair: not all repaired)", "26 (fsck)"),
+        new(ProblemsRepaired, "fsck --repair: every problem found was repaired", "-"),
     ];
 
     /// <summary>The exit code for a failure of the volume library.</summary>

@@ -22,6 +22,7 @@ var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
     CatCommand.Create(),
     PathCommand.Create(),
     ConfigCommand.Create(),
+    FsckCommand.Create(),
 };
 
 try

@@ -24,6 +24,9 @@ public sealed class OfflineVolume : IDisposable
     private readonly EncryptionLayer _layer;
 
     public InodeStackFileSystem Stack { get; }
+
+    /// <summary>The unlocked volume (config and keys), for the checks that work below the plaintext view (fsck).</summary>
+    internal UnlockedVolume Unlocked => _volume;
     public DamageCollector Damage { get; } = new();
     public string CipherDir { get; }
 

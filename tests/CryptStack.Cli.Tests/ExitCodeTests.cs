@@ -21,7 +21,7 @@ public sealed partial class ExitCodeTests : IDisposable
         ExitCodes.AlreadyMounted, ExitCodes.MountPointNotEmpty, ExitCodes.FuseMissing, ExitCodes.CorruptConfig,
         ExitCodes.MountFailed, ExitCodes.NotMounted, ExitCodes.Refused, ExitCodes.Unsupported,
         ExitCodes.InvalidSecret, ExitCodes.SecretUnavailable, ExitCodes.CipherDirNotEmpty,
-        ExitCodes.Incomplete, ExitCodes.DestinationNotEmpty, ExitCodes.NoSuchPath,
+        ExitCodes.Incomplete, ExitCodes.DestinationNotEmpty, ExitCodes.NoSuchPath, ExitCodes.ProblemsFound, ExitCodes.ProblemsRepaired,
     ];
 
     public static IEnumerable<object[]> ProducedCodes() => Scenarios.Select(code => new object[] { code });
@@ -138,6 +138,17 @@ public sealed partial class ExitCodeTests : IDisposable
             case ExitCodes.NoSuchPath:
                 _s.Init(["--passfile", pass]);
                 args = ["cat", _s.Volume, "no/such/file", "--passfile", pass];
+                break;
+            case ExitCodes.ProblemsFound:
+                _s.Init(["--passfile", pass]);
+                File.WriteAllText(Path.Combine(_s.Volume, "foreign.txt"), "");
+                args = ["fsck", _s.Volume, "--passfile", pass, "--quiet"];
+                break;
+            case ExitCodes.ProblemsRepaired:
+                _s.Init(["--passfile", pass]);
+                // An empty temporary file of an interrupted save: provably ours and empty, so removed.
+                File.WriteAllText(_s.ConfigPath + ".tmp", "");
+                args = ["fsck", _s.Volume, "--passfile", pass, "--quiet", "--repair"];
                 break;
             default:
                 throw new InvalidOperationException($"no scenario for exit code {code}");
