@@ -5,6 +5,8 @@ using CryptStack.Cli.Commands;
 using CryptStack.Cli.Output;
 using CryptStack.Volume;
 
+// Before any secret is read: no core file and no ptrace of a process that may hold keys.
+CryptStack.Cli.Daemon.ProcessHardening.Apply();
 StandardStreams.Install();
 var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
 {

@@ -4,8 +4,9 @@ using System.Security.Cryptography;
 namespace CryptStack.Crypto;
 
 /// <summary>
-/// Key material in a pinned buffer that is zeroed on dispose. Pinning keeps the GC from leaving
-/// copies behind when it compacts the heap; ToString never shows the bytes.
+/// Key material in a pinned, mlock'ed buffer that is zeroed on dispose. Pinning keeps the GC from leaving
+/// copies behind when it compacts the heap, locking keeps it out of swap (<see cref="KeyMemory"/>);
+/// ToString never shows the bytes.
 /// </summary>
 public sealed class SecretKey : IDisposable
 {
@@ -15,6 +16,7 @@ public sealed class SecretKey : IDisposable
     public SecretKey(int length)
     {
         _bytes = GC.AllocateArray<byte>(length, pinned: true);
+        KeyMemory.Lock(_bytes);
     }
 
     /// <summary>Copies <paramref name="source"/>; the caller stays responsible for zeroing its own copy.</summary>

@@ -65,6 +65,8 @@ internal static class MountCommand
                 CreateFileSystem = loggers =>
                 {
                     layer = new EncryptionLayer(volume, loggers, new EncryptionOptions { SharedStorage = parsed.Shared });
+                    // The layer holds the subkeys it needs; the master key is zeroed now, not at unmount.
+                    volume.Dispose();
                     return new InodeStackFileSystem(source, layer.Transforms, loggers.CreateLogger("cryptstack"));
                 },
                 Cleanup = () =>

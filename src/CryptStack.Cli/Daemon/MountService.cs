@@ -24,6 +24,9 @@ internal sealed class MountService(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _fs = job.CreateFileSystem(loggers);
+        // Keys unlocked before the logger existed may already have been refused; later ones say so when it happens.
+        if (Crypto.KeyMemory.FirstRefusal is int refused and not 0) log.LogWarning("{Reason}", Crypto.KeyMemory.Describe(refused));
+        else Crypto.KeyMemory.LockRefused += errno => log.LogWarning("{Reason}", Crypto.KeyMemory.Describe(errno));
         FuseMount.CallbackFailed = (op, e) => log.LogError(e, "{Operation} failed", op);
         try
         {

@@ -1,7 +1,4 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Crypto.Macs;
-using Org.BouncyCastle.Crypto.Parameters;
 
 namespace CryptStack.Crypto.Primitives;
 
@@ -11,10 +8,12 @@ namespace CryptStack.Crypto.Primitives;
 /// 32 bytes gives AES-128 (the RFC's vectors), 64 bytes gives AES-256 (what CryptStack uses).
 /// </summary>
 /// <remarks>
-/// .NET has no SIV mode and BouncyCastle has CMAC and CTR but no SIV, so S2V is built on BouncyCastle's
-/// CMac and the CTR keystream comes from .NET's AES in ECB mode (AES-NI). Instances are thread-safe:
-/// the mount calls the name codec from many FUSE threads; name operations are short, so a lock is enough.
-/// BouncyCastle keeps its own copy of K1 in the expanded key schedule, which it does not zero.
+/// .NET has no SIV mode, so S2V's CMAC (NIST SP 800-38B) and the CTR keystream are built here on .NET's AES in
+/// ECB mode (AES-NI). Not on BouncyCastle's CMac: it keeps K1's expanded key schedule and the CMAC subkeys in
+/// arrays it never zeroes. Here the CMAC subkeys live in a <see cref="SecretKey"/> and both AES instances are
+/// disposed (which zeroes .NET's copy of the key and frees OpenSSL's context with its key schedule cleansed).
+/// Instances are thread-safe: the mount calls the name codec from many FUSE threads; name operations are
+/// short, so a lock is enough.
 /// </remarks>
 public sealed class AesSiv : IDisposable
 {
@@ -24,7 +23,9 @@ public sealed class AesSiv : IDisposable
     public const int MaxAssociatedDataComponents = 126;
 
     private const int BlockSize = 16;
-    private readonly CMac _cmac;
+    private readonly Aes _macAes;
+    // K1' || K2' of CMAC (SP 800-38B 6.1): dbl(AES(K1, 0)) and dbl of that.
+    private readonly SecretKey _macSubkeys = new(2 * BlockSize);
     private readonly Aes _ctrAes;
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -34,18 +35,17 @@ public sealed class AesSiv : IDisposable
         if (key.Length is not (32 or 48 or 64))
             throw new ArgumentException($"AES-SIV key must be 32, 48 or 64 bytes, not {key.Length}", nameof(key));
         int half = key.Length / 2;
-        _cmac = new CMac(new AesEngine());
-        _cmac.Init(new KeyParameter(key[..half]));
+        _macAes = Aes.Create();
+        _macAes.SetKey(key[..half]);
         _ctrAes = Aes.Create();
-        byte[] k2 = key[half..].ToArray();
-        try
-        {
-            _ctrAes.Key = k2;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(k2);
-        }
+        _ctrAes.SetKey(key[half..]);
+        Span<byte> subkeys = _macSubkeys.WritableSpan;
+        Span<byte> zero = stackalloc byte[BlockSize];
+        zero.Clear();
+        _macAes.EncryptEcb(zero, subkeys[..BlockSize], PaddingMode.None);
+        Dbl(subkeys[..BlockSize]);
+        subkeys[..BlockSize].CopyTo(subkeys[BlockSize..]);
+        Dbl(subkeys[BlockSize..]);
     }
 
     public AesSiv(SecretKey key) : this(key.Span)
@@ -126,9 +126,7 @@ public sealed class AesSiv : IDisposable
             int head = plaintext.Length - BlockSize;
             plaintext[head..].CopyTo(t);
             Xor(t, d);
-            _cmac.BlockUpdate(plaintext[..head]);
-            _cmac.BlockUpdate(t);
-            _cmac.DoFinal(v);
+            Cmac(plaintext[..head], t, v);
         }
         else
         {
@@ -141,10 +139,47 @@ public sealed class AesSiv : IDisposable
         }
     }
 
-    private void Mac(ReadOnlySpan<byte> input, Span<byte> output)
+    private void Mac(ReadOnlySpan<byte> input, Span<byte> output) => Cmac(input, default, output);
+
+    /// <summary>CMAC (NIST SP 800-38B) under K1 of the message <paramref name="a"/> || <paramref name="b"/>.</summary>
+    private void Cmac(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, Span<byte> mac)
     {
-        _cmac.BlockUpdate(input);
-        _cmac.DoFinal(output);
+        int n = a.Length + b.Length;
+        Span<byte> x = stackalloc byte[BlockSize];
+        Span<byte> block = stackalloc byte[BlockSize];
+        x.Clear();
+        // Every block but the last is chained as is; the last (possibly empty or partial) gets a subkey.
+        int full = n == 0 ? 0 : (n - 1) / BlockSize;
+        for (int i = 0; i < full; i++)
+        {
+            Gather(a, b, i * BlockSize, block);
+            Xor(x, block);
+            _macAes.EncryptEcb(x, block, PaddingMode.None);
+            block.CopyTo(x);
+        }
+        int lastLength = n - full * BlockSize;
+        block.Clear();
+        Gather(a, b, full * BlockSize, block[..lastLength]);
+        if (lastLength == BlockSize) Xor(block, _macSubkeys.Span[..BlockSize]);
+        else
+        {
+            block[lastLength] = 0x80;
+            Xor(block, _macSubkeys.Span[BlockSize..]);
+        }
+        Xor(x, block);
+        _macAes.EncryptEcb(x, mac, PaddingMode.None);
+        CryptographicOperations.ZeroMemory(x);
+        CryptographicOperations.ZeroMemory(block);
+    }
+
+    /// <summary>Bytes [offset, offset + target.Length) of a || b.</summary>
+    private static void Gather(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int offset, Span<byte> target)
+    {
+        for (int i = 0; i < target.Length; i++)
+        {
+            int at = offset + i;
+            target[i] = at < a.Length ? a[at] : b[at - a.Length];
+        }
     }
 
     // RFC 5297 section 2.5: counter = V with bits 63 and 31 (from the right) cleared, 128-bit big-endian increment.
@@ -194,8 +229,9 @@ public sealed class AesSiv : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _cmac.Reset();
+            _macAes.Dispose();
             _ctrAes.Dispose();
+            _macSubkeys.Dispose();
         }
     }
 }

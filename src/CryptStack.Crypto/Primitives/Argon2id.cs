@@ -21,9 +21,11 @@ public static class Argon2id
         if (!secret.IsEmpty) builder.WithSecret(secret.ToArray());
         if (!associatedData.IsEmpty) builder.WithAdditional(associatedData.ToArray());
         Argon2Parameters parameters = builder.Build();
-        // BouncyCastle 2.7 takes arrays only; the copies are zeroed below.
-        byte[] passwordCopy = password.ToArray();
-        byte[] result = new byte[output.Length];
+        // BouncyCastle 2.7 takes arrays only; the copies are pinned and zeroed below.
+        // Pinned, so the GC leaves no copy of the passphrase behind before it is zeroed.
+        byte[] passwordCopy = GC.AllocateArray<byte>(password.Length, pinned: true);
+        password.CopyTo(passwordCopy);
+        byte[] result = GC.AllocateArray<byte>(output.Length, pinned: true);
         try
         {
             var generator = new Argon2BytesGenerator();

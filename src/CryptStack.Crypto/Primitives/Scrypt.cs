@@ -7,7 +7,9 @@ public static class Scrypt
 {
     public static void DeriveKey(ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, int cost, int blockSize, int parallelism, Span<byte> output)
     {
-        byte[] passwordCopy = password.ToArray();
+        // Pinned, so the GC leaves no copy of the passphrase behind before it is zeroed.
+        byte[] passwordCopy = GC.AllocateArray<byte>(password.Length, pinned: true);
+        password.CopyTo(passwordCopy);
         byte[]? derived = null;
         try
         {
