@@ -21,6 +21,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# GlusterFS runs the shared-storage tests (GlusterSharingTests); they skip, saying why, without it.
+if ! command -v glusterd >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && [ "${CRYPTSTACK_NO_GLUSTER:-}" != 1 ]; then
+  echo "setup: installing glusterfs-server glusterfs-client (for the shared-storage tests)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq glusterfs-server glusterfs-client; } >/dev/null 2>&1 \
+    || echo "setup: GlusterFS did not install; the GlusterFS tests will be skipped" >&2
+fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET 10 SDK (dotnet) is required on PATH" >&2
   exit 1

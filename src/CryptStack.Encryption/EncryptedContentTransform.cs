@@ -102,8 +102,14 @@ internal sealed class EncryptedNode : IDisposable
     {
         get
         {
-            if (_writer != null) return _writer;
+            if (_writer != null)
+            {
+                // Another host may have recreated the file (truncated to 0, new header) since this engine last ran.
+                if (_locks.Shared) _writer.ReloadHeader();
+                return _writer;
+            }
             _writer = _readers.TryTake(out var pooled) ? pooled : ContentFile.Open(_store, _headerKey);
+            if (_locks.Shared && pooled != null) _writer.ReloadHeader();
             return _writer;
         }
     }
@@ -163,6 +169,8 @@ internal sealed class EncryptedNode : IDisposable
                     _rw.ExitReadLock();
                     return rc;
                 }
+                // While this mount held no lock another host may have written: what this host cached is old.
+                if (_locks.Shared) Fcntl.DropCachedPages(Fd);
             }
             _ofdReaders++;
         }
@@ -184,11 +192,15 @@ internal sealed class EncryptedNode : IDisposable
         _rw.EnterWriteLock();
         int rc = _locks.Check(Fcntl.LockWhole(Fd, write: true), UpperPath);
         if (rc < 0) _rw.ExitWriteLock();
+        else if (_locks.Shared) Fcntl.DropCachedPages(Fd);
         return rc;
     }
 
     public void ExitWrite()
     {
+        // The next host to take the lock must find the bytes on the storage, not in this host's
+        // caches (GlusterFS's write-behind, the page cache of a network filesystem): flush first.
+        if (_locks.Shared) Native.FDataSync(Fd);
         Fcntl.Unlock(Fd);
         _rw.ExitWriteLock();
     }
@@ -196,7 +208,11 @@ internal sealed class EncryptedNode : IDisposable
     /// <summary>An engine for one read, inside <see cref="EnterRead"/>; null when the file has no header yet (it reads as empty).</summary>
     public ContentFile? RentReader()
     {
-        if (_readers.TryTake(out var reader)) return reader;
+        if (_readers.TryTake(out var reader))
+        {
+            if (_locks.Shared) reader.ReloadHeader();
+            return reader;
+        }
         // Before the first write there is no header to read the file key from: an engine made now
         // would invent a key of its own. Such a file is empty, and reads need no engine.
         if (_store.Length == 0) return null;
@@ -262,6 +278,9 @@ internal sealed class EncryptedNode : IDisposable
 /// </summary>
 internal sealed class LockPolicy(bool required, ILogger log)
 {
+    /// <summary>-o shared: other hosts use the backing files, so a lock must also mean fresh bytes (EncryptedNode).</summary>
+    public bool Shared => required;
+
     private int _warned;
 
     public int Check(int rc, string upperPath)

@@ -8,7 +8,11 @@ namespace CryptStack.Encryption;
 
 public sealed record EncryptionOptions
 {
-    /// <summary>Storage shared with other hosts: nothing is cached between requests.</summary>
+    /// <summary>
+    /// Storage shared with other hosts: nothing is cached between requests, and a backing-file lock means
+    /// fresh bytes (the host's page cache of the file is dropped after taking it, written data is
+    /// fdatasync'ed before a write lock is released; docs/architecture.md).
+    /// </summary>
     public bool SharedStorage { get; init; }
 
     /// <summary>Also told, as data, of everything the layer finds damaged (offline tools); the mount only logs.</summary>

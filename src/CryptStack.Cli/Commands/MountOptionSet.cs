@@ -70,6 +70,8 @@ internal sealed class MountOptionSet
             if (key == "nonempty") nonEmpty = true;
             if (key == "shared") shared = true;
         }
+        if (shared && CryptStack.Stack.SharedStorageCheck.Problem(source) is { } problem)
+            throw new CliException(ExitCodes.Refused, "-o shared: " + problem);
         return new Parsed(mount, shared, nonEmpty, ParseDuration(result.GetValue(Idle)));
     }
 
