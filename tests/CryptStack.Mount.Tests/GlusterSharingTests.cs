@@ -67,10 +67,10 @@ public sealed class GlusterVolume : IDisposable
 
     public static GlusterVolume Up(string mode)
     {
-        var check = Run("check");
+        var check = RunScript("check");
         Requires.Not(check.ExitCode != 0, "GlusterFS across network namespaces cannot run here: " + check.Output.Trim());
         var g = new GlusterVolume(TestMount.NewScratchDirectory());
-        var up = Run("up", g._work, mode);
+        var up = RunScript("up", g._work, mode);
         if (up.ExitCode != 0)
         {
             g.Dispose();
@@ -132,12 +132,12 @@ public sealed class GlusterVolume : IDisposable
 
     public void Dispose()
     {
-        var down = Run("down", _work);
+        var down = RunScript("down", _work);
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         if (down.ExitCode != 0) throw new InvalidOperationException($"scripts/gluster.sh down failed:\n{down.Output}");
     }
 
-    private static (int ExitCode, string Output) Run(params string[] args)
+    private static (int ExitCode, string Output) RunScript(params string[] args)
     {
         var psi = new ProcessStartInfo(Script()) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args) psi.ArgumentList.Add(a);
