@@ -48,6 +48,11 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
     private int _openFiles;
 
     public string BackingPath { get; }
+    /// <summary>
+    /// Opens, creates and directory listings so far: what counts as use for an idle unmount (with
+    /// <see cref="OpenFileCount"/>, which covers reads and writes). Lookups and getattr do not count, as in
+    /// gocryptfs: prompts, file managers and monitoring stat a mount every few seconds without using it.
+    /// </summary>
     public long ActivityCount => Volatile.Read(ref _activity);
     public int OpenFileCount => Volatile.Read(ref _openFiles);
 
@@ -139,7 +144,6 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             {
                 entry.Ino = known.Id;
                 CopyUp(probed, ref entry.Attr, known);
-                Interlocked.Increment(ref _activity);
                 return 0;
             }
         }
@@ -154,7 +158,6 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
         var node = _nodes.Intern(fd, lowerStat, parent, lower.Name, upperName);
         entry.Ino = node.Id;
         CopyUp(lowerStat, ref entry.Attr, node);
-        Interlocked.Increment(ref _activity);
         return 0;
     }
 
@@ -223,7 +226,6 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
     public int GetAttr(ulong node, out Stat stat, FileInfoRef fi)
     {
         stat = default;
-        Interlocked.Increment(ref _activity);
         Stat lower;
         if (!fi.IsNull && _files.Get(fi.Value.FileHandle) is { } file)
         {

@@ -199,7 +199,7 @@ public sealed class MountCommandTests : IDisposable
         Assert.True(_m.WaitForDaemonExit(TimeSpan.FromSeconds(15)));
 
         string log = _m.Log;
-        Assert.Matches($@"(?m)^\S+ information: {Regex.Escape(_s.Volume)} mounted on {Regex.Escape(_m.MountPoint)}$", log);
+        Assert.Matches($@"(?m)^\S+ info: {Regex.Escape(_s.Volume)} mounted on {Regex.Escape(_m.MountPoint)}$", log);
         Assert.Contains($"{_m.MountPoint} unmounted", log);
         string keyBytes = File.ReadAllText(key, System.Text.Encoding.Latin1);
         byte[] raw = File.ReadAllBytes(key);

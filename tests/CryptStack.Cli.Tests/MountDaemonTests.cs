@@ -100,4 +100,37 @@ public sealed class MountDaemonTests : IDisposable
         Assert.True(DaemonMount.WaitUntil(() => !_m.IsMounted, TimeSpan.FromSeconds(15)), "stayed mounted once no longer used");
         Assert.True(_m.WaitForDaemonExit(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public void Idle_mount_goes_although_something_stats_it_every_half_second()
+    {
+        Mount("--idle", "2s");
+        // A prompt, a file manager or monitoring: stat, df and mountpoint do not count as use.
+        var clock = Stopwatch.StartNew();
+        while (_m.IsMounted && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            try { _ = new DirectoryInfo(_m.MountPoint).LastWriteTimeUtc; _ = File.Exists(_m.P("nothing-here")); }
+            catch (IOException) { }
+            Thread.Sleep(500);
+        }
+        Assert.False(_m.IsMounted, "stat calls kept an idle mount alive");
+        Assert.True(_m.WaitForDaemonExit(TimeSpan.FromSeconds(10)));
+    }
+
+    [Theory]
+    [InlineData("1h30m", 5400)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("90", 90)]
+    [InlineData("1.5h", 5400)]
+    public void Idle_takes_go_durations(string text, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), CryptStack.Cli.Commands.MountOptionSet.ParseDuration(text));
+
+    [Fact]
+    public void Idle_zero_means_never_and_nonsense_is_a_usage_error()
+    {
+        Assert.Null(CryptStack.Cli.Commands.MountOptionSet.ParseDuration("0"));
+        Assert.Null(CryptStack.Cli.Commands.MountOptionSet.ParseDuration("0s"));
+        var r = _s.RunFails(ExitCodes.Usage, ["mount", _s.Volume, _m.MountPoint, .. _secret, "--idle", "10x"]);
+        Assert.Contains("--idle", r.StdErr);
+    }
 }

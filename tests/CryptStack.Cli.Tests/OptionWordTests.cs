@@ -39,7 +39,6 @@ public sealed class OptionWordTests : IDisposable
     [InlineData("-allow_other", "-o allow_other")]
     [InlineData("-nonempty", "-o nonempty")]
     [InlineData("-fg", "--foreground")]
-    [InlineData("-i", "--idle")]
     [InlineData("-passfile", "--passfile")]
     [InlineData("-extpass", "--extpass")]
     public void Mount_maps_gocryptfs_spellings_to_ours(string gocryptfs, string ours)

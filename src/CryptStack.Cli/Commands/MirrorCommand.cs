@@ -28,6 +28,7 @@ internal static class MirrorCommand
                 throw new CliException(ExitCodes.Usage, $"{source}: backing directory does not exist");
             bool notify = result.GetValue(options.NotifyReady);
             if (!notify) MountPoints.CheckUsable(target, parsed.AllowNonEmpty);
+            if (!notify) options.CheckDaemonFiles(result);
             if (!result.GetValue(options.Foreground))
                 return DaemonLauncher.Start(Environment.GetCommandLineArgs()[1..], []);
 

@@ -33,6 +33,7 @@ internal static class MountCommand
             if (!File.Exists(CryptVolume.ConfigPathFor(source)) && !File.Exists(CryptVolume.BackupPathFor(source)))
                 throw VolumeCommandSupport.NoConfig(source);
             if (!notify) MountPoints.CheckUsable(target, parsed.AllowNonEmpty);
+            if (!notify) options.CheckDaemonFiles(result);
             if (!result.GetValue(options.Foreground))
             {
                 // The secret is read here (a prompt needs our terminal) and piped to the daemon.

@@ -6,7 +6,7 @@ using CryptStack.Stack;
 namespace CryptStack.Cli.Commands;
 
 /// <summary>The options every mounting command shares (-f, -o, --idle, ...) and their meaning.</summary>
-internal sealed class MountOptionSet
+internal sealed partial class MountOptionSet
 {
     public Option<bool> Foreground { get; } = new("--foreground", "-f") { Description = "Stay in the foreground; logs go to stderr" };
     public Option<string[]> Options { get; } = new("-o")
@@ -16,7 +16,7 @@ internal sealed class MountOptionSet
     };
     public Option<string?> PidFile { get; } = new("--pid-file") { Description = "Write the daemon's process id to this file while mounted" };
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the daemon's log to this file" };
-    public Option<string?> Idle { get; } = new("--idle") { Description = "Unmount after this long without use (e.g. 30s, 10m, 2h)" };
+    public Option<string?> Idle { get; } = new("--idle", "-i") { Description = "Unmount after this long without use: no open file and no open, create or listing (stat does not count). Go durations: 90s, 10m, 1h30m; 0: never", HelpName = "DURATION" };
     public Option<bool> Debug { get; } = new("--debug") { Description = "Debug logging" };
     public Option<bool> NotifyReady { get; } = new(Daemon.DaemonLauncher.NotifyReadyOption) { Hidden = true };
 
@@ -82,16 +82,56 @@ internal sealed class MountOptionSet
 
     public static string? AbsoluteOrNull(string? path) => path == null ? null : Path.GetFullPath(path);
 
+    /// <summary>
+    /// --pid-file and --log-file, checked before a secret is asked for or a KDF runs: a daemon that cannot
+    /// write them would otherwise fail after unlocking, with a raw .NET message.
+    /// </summary>
+    public void CheckDaemonFiles(ParseResult result)
+    {
+        foreach (Option<string?> option in new[] { PidFile, LogFile })
+        {
+            if (AbsoluteOrNull(result.GetValue(option)) is not { } path) continue;
+            string? problem = ProblemWith(path);
+            if (problem != null) throw new CliException(ExitCodes.Usage, $"{option.Name} {path}: {problem}");
+        }
+    }
+
+    private static string? ProblemWith(string path)
+    {
+        var info = new FileInfo(path);
+        if (Directory.Exists(path)) return "is a directory";
+        if (info.LinkTarget != null) return "is a symbolic link (refused: the daemon does not follow links for its files)";
+        string dir = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(dir)) return $"directory {dir} does not exist";
+        if (!Daemon.Posix.CanWrite(info.Exists ? path : dir)) return info.Exists ? "not writable" : $"directory {dir} is not writable";
+        return null;
+    }
+
+    /// <summary>
+    /// A duration as Go (and so gocryptfs' -idle) writes it: "90s", "10m", "1h30m", "500ms", "1.5h"; a bare
+    /// number is seconds. "0" (or "0s") means never: no idle unmount. Null for no option.
+    /// </summary>
     public static TimeSpan? ParseDuration(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         text = text.Trim();
-        char unit = text[^1];
-        double factor = unit switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 };
-        string number = factor == 0 ? text : text[..^1];
-        if (factor == 0) factor = 1;
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n <= 0)
-            throw new CliException(ExitCodes.Usage, $"'{text}' is not a duration (examples: 90s, 10m, 2h)");
-        return TimeSpan.FromSeconds(n * factor);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double bare) && bare >= 0)
+            return bare == 0 ? null : TimeSpan.FromSeconds(bare);
+        var parts = DurationPart().Matches(text);
+        if (parts.Count == 0 || string.Concat(parts.Select(m => m.Value)) != text)
+            throw new CliException(ExitCodes.Usage, $"--idle: '{text}' is not a duration (examples: 90s, 10m, 1h30m, 500ms; 0 turns it off)");
+        double seconds = parts.Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * m.Groups[2].Value switch
+        {
+            "h" => 3600,
+            "m" => 60,
+            "s" => 1,
+            "ms" => 1e-3,
+            "us" or "µs" => 1e-6,
+            _ => 1e-9,
+        });
+        return seconds == 0 ? null : TimeSpan.FromSeconds(seconds);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")]
+    private static partial System.Text.RegularExpressions.Regex DurationPart();
 }

@@ -1,40 +1,58 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace CryptStack.Cli.Daemon;
 
 /// <summary>
-/// `--log-file`: one line per message, flushed at once, for hosts without a journal or syslog
-/// daemon (containers) and for scripts that need to see what the daemon reported.
+/// `--log-file` (or the fallback when there is no syslog): one line per message, written at once with
+/// O_APPEND. <see cref="Reopen"/> (on SIGHUP) starts a new file at the same path after logrotate moved
+/// the old one away, as daemons do.
 /// </summary>
-internal sealed class FileLoggerProvider(string path) : ILoggerProvider
+internal sealed class FileLoggerProvider : ILoggerProvider
 {
-    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle = DaemonFiles.OpenLog(path);
-    private StreamWriter? _writer;
+    private readonly Lock _gate = new();
+    private SafeFileHandle _handle;
+    private StreamWriter _writer;
 
-    private StreamWriter Writer => _writer ??= new StreamWriter(new Output.DescriptorStream((int)_handle.DangerousGetHandle(), FileAccess.Write), new System.Text.UTF8Encoding(false)) { AutoFlush = true };
-
-    public ILogger CreateLogger(string categoryName) => new FileLogger(this);
-
-    private void Write(string line)
+    public FileLoggerProvider(string path)
     {
-        lock (_handle) { if (!_handle.IsClosed) Writer.WriteLine(line); }
+        Path = path;
+        (_handle, _writer) = Open(path);
+    }
+
+    public string Path { get; }
+
+    public ILogger CreateLogger(string categoryName) => new LogLine.Logger(LogLevel.Trace, Write);
+
+    /// <summary>Closes the file and opens the path again (a new file if it was moved away).</summary>
+    public void Reopen()
+    {
+        var (handle, writer) = Open(Path);
+        lock (_gate)
+        {
+            _handle.Dispose();
+            (_handle, _writer) = (handle, writer);
+        }
+    }
+
+    private static (SafeFileHandle, StreamWriter) Open(string path)
+    {
+        SafeFileHandle handle = DaemonFiles.OpenLog(path);
+        var stream = new Output.DescriptorStream((int)handle.DangerousGetHandle(), FileAccess.Write);
+        return (handle, new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = true });
+    }
+
+    private void Write(LogLevel level, string text)
+    {
+        string line = $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {LogLine.Level(level)}: {text}";
+        lock (_gate)
+        {
+            if (!_handle.IsClosed) _writer.WriteLine(line);
+        }
     }
 
     public void Dispose()
     {
-        lock (_handle) _handle.Dispose();
-    }
-
-    private sealed class FileLogger(FileLoggerProvider owner) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            string text = formatter(state, exception);
-            if (exception != null) text += ": " + exception.GetType().Name + ": " + exception.Message;
-            owner.Write($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {logLevel.ToString().ToLowerInvariant()}: {text}");
-        }
+        lock (_gate) _handle.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CryptStack.Fuse;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,25 +16,47 @@ internal static class MountDaemon
             Posix.SetSid(); // own session: the user's terminal closing or Ctrl-C there must not reach us
             Posix.CloseInheritedDescriptors();
         }
-        // The kernel already applied the caller's umask; ours would strip mode bits a second time.
+        // The kernel already applied the caller's umask; ours would strip mode bits a second time. The
+        // files the daemon writes itself set their modes explicitly (DaemonFiles).
         Posix.Umask(0);
+        // Every path is absolute by now; a daemon holding the caller's working directory would keep the
+        // filesystem it is on busy (a USB stick `mount` was started from could not be unmounted).
+        Posix.ChDir("/");
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
+        string? logFile = job.LogFile;
         if (job.NotifyParent)
         {
-            builder.Logging.AddProvider(new SyslogLoggerProvider());
+            if (LogDestinations.SyslogAvailable())
+            {
+                builder.Logging.AddProvider(new SyslogLoggerProvider());
+            }
+            else
+            {
+                logFile ??= LogDestinations.DefaultLogFile(job.MountPoint);
+                // Our stderr is still the caller's until "ready": the warning reaches the user at mount time.
+                Console.Error.WriteLine($"cryptstack: warning: no syslog ({LogDestinations.SyslogSocket} does not accept messages); the daemon logs to {logFile}");
+            }
         }
         else
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
-            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.AddProvider(new StderrLoggerProvider());
         }
-        if (job.LogFile != null) builder.Logging.AddProvider(new FileLoggerProvider(job.LogFile));
+        FileLoggerProvider? fileLog;
+        try { fileLog = logFile == null ? null : new FileLoggerProvider(logFile); }
+        catch (IOException e)
+        {
+            throw new CliException(ExitCodes.Usage, $"--log-file {e.Message}");
+        }
+        if (fileLog != null) builder.Logging.AddProvider(fileLog);
+        // SIGHUP: reopen the log file (logrotate's postrotate), as daemons do; without a log file, ignored
+        // (the default action would end the daemon and leave a stale mount).
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            fileLog?.Reopen();
+        });
         builder.Logging.SetMinimumLevel(debug ? LogLevel.Debug : LogLevel.Information);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -20,6 +20,7 @@ internal sealed class MountService(
     private int _released;
     private TimeSpan? _unmountedWhenIdle;
     private MountRecord? _record;
+    private volatile bool _loopEnded;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -52,6 +53,7 @@ internal sealed class MountService(
 
         _mount.WaitForUnmountAsync().ContinueWith(_ =>
         {
+            _loopEnded = true;
             if (_unmountedWhenIdle is { } idle)
                 log.LogInformation("{MountPoint} unmounted: unused for {Idle}", job.MountPoint, Posix.FormatDuration(idle));
             else
@@ -110,10 +112,30 @@ internal sealed class MountService(
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _idleTimer?.Dispose();
+        if (_mount != null && !_loopEnded) DetachAndDrain();
         if (_mount != null && !_mount.Unmount(TimeSpan.FromSeconds(10)))
             log.LogWarning("{MountPoint}: the FUSE loop did not end in time", job.MountPoint);
         Release();
         return Task.CompletedTask;
+    }
+
+    /// <summary>How long SIGTERM/SIGINT let files that are still open finish (docs/cli.md, Stopping).</summary>
+    public static readonly TimeSpan OpenFilesGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// SIGTERM or SIGINT while mounted: detach the mount at once (no new opens; the mount point is free),
+    /// keep serving the files still open for up to <see cref="OpenFilesGrace"/> so a writer can finish and
+    /// close, then stop. What is still open after that fails with ENOTCONN.
+    /// </summary>
+    private void DetachAndDrain()
+    {
+        if (_fs!.OpenFileCount > 0)
+            log.LogInformation("{MountPoint}: stopping; waiting up to {Seconds} s for {Count} open file(s)", job.MountPoint, OpenFilesGrace.TotalSeconds, _fs.OpenFileCount);
+        Posix.DetachLazily(job.MountPoint);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_fs.OpenFileCount > 0 && !_loopEnded && clock.Elapsed < OpenFilesGrace) Thread.Sleep(50);
+        if (_fs.OpenFileCount > 0 && !_loopEnded)
+            log.LogWarning("{MountPoint}: {Count} file(s) still open after {Seconds} s; they now fail with ENOTCONN", job.MountPoint, _fs.OpenFileCount, OpenFilesGrace.TotalSeconds);
     }
 
     /// <summary>Zeroes the keys (job.Cleanup) and removes the pid file: once, whether or not we mounted.</summary>

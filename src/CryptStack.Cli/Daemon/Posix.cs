@@ -21,6 +21,15 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ChDir(string path);
+
+    [LibraryImport("libc", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Access(string path, int mode);
+
+    /// <summary>access(2) W_OK: whether this process may write the file (or create entries in the directory).</summary>
+    public static bool CanWrite(string path) => Access(path, 2) == 0;
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 
@@ -65,6 +74,22 @@ internal static partial class Posix
         {
             return false;
         }
+    }
+
+    /// <summary>A lazy unmount (MNT_DETACH; fusermount3 -u -z for others): the mount point is free at once, open files keep working.</summary>
+    public static void DetachLazily(string mountPoint)
+    {
+        if (GetEuid() == 0 && Umount2(mountPoint, 2 /* MNT_DETACH */) == 0) return;
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("fusermount3", ["-u", "-z", mountPoint])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            });
+            p?.WaitForExit(10_000);
+        }
+        catch (System.ComponentModel.Win32Exception) { }
     }
 
     /// <summary>90 s → "90s", 600 s → "10m": durations as --idle takes them.</summary>
