@@ -68,8 +68,7 @@ public sealed class DaemonFileTests : IDisposable
         Mount();
         File.Move(_m.LogFile, _m.LogFile + ".1");
         _m.Signal(Signals.SIGHUP);
-        Assert.True(DaemonMount.WaitUntil(() => File.Exists(_m.LogFile), TimeSpan.FromSeconds(10)), "SIGHUP did not reopen the log file");
-        Thread.Sleep(300);
+        Assert.True(DaemonMount.WaitUntil(() => _m.Log.Contains("log file reopened"), TimeSpan.FromSeconds(10)), "SIGHUP did not reopen the log file");
         Assert.True(_m.DaemonAlive, "SIGHUP ended the daemon");
         File.WriteAllText(_m.P("after-hup.txt"), "still served");
         Assert.Equal("still served", File.ReadAllText(_m.P("after-hup.txt")));

@@ -33,6 +33,7 @@ internal sealed class FileLoggerProvider : ILoggerProvider
             _handle.Dispose();
             (_handle, _writer) = (handle, writer);
         }
+        Write(LogLevel.Information, $"{Path}: log file reopened (SIGHUP)");
     }
 
     private static (SafeFileHandle, StreamWriter) Open(string path)
