@@ -28,6 +28,55 @@ public static class ConfigInspection
         return findings;
     }
 
+    /// <summary>
+    /// --repair for the config files, from whichever of cryptstack.conf and its .bak authenticates: the other is rewritten
+    /// from it (a damaged config is kept as cryptstack.conf.damaged), and cs.recovery is rewritten to match (removed when
+    /// the config has no recovery slot: it would still open with a removed recovery key). Returns each file changed and
+    /// what was done. Nothing is done when neither authenticates (`cryptstack recover --rebuild-config` is for that).
+    /// </summary>
+    public static IReadOnlyList<(string Path, string Done)> Repair(UnlockedVolume volume)
+    {
+        var done = new List<(string, string)>();
+        var ignored = new List<ConfigFinding>();
+        string root = volume.CipherRoot;
+        string configPath = CryptVolume.ConfigPathFor(root), backupPath = CryptVolume.BackupPathFor(root);
+        VolumeConfig? config = ReadVerified(configPath, volume, ConfigDocument.Config, ignored, "");
+        VolumeConfig? backup = ReadVerified(backupPath, volume, ConfigDocument.Config, ignored, "");
+        if (config != null)
+        {
+            byte[] content = File.ReadAllBytes(configPath);
+            if (backup == null || !content.AsSpan().SequenceEqual(File.ReadAllBytes(backupPath)))
+            {
+                AtomicFile.Write(backupPath, content);
+                done.Add((backupPath, "rewritten as a copy of cryptstack.conf"));
+            }
+        }
+        else if (backup != null)
+        {
+            string note = "";
+            if (File.Exists(configPath))
+            {
+                File.Move(configPath, configPath + ".damaged", overwrite: false);
+                note = " (the damaged file kept as cryptstack.conf.damaged)";
+            }
+            AtomicFile.Write(configPath, File.ReadAllBytes(backupPath));
+            done.Add((configPath, "restored from cryptstack.conf.bak" + note));
+        }
+        VolumeConfig? reference = config ?? backup;
+        if (reference == null) return done;
+        string recordPath = RecoveryRecord.PathFor(root);
+        VolumeConfig? expected = RecoveryRecord.For(reference, volume.Keys);
+        byte[]? current = File.Exists(recordPath) ? File.ReadAllBytes(recordPath) : null;
+        byte[]? wanted = expected == null ? null : VolumeConfigCodec.Serialize(expected, ConfigDocument.RecoveryRecord);
+        bool same = current == null ? wanted == null : wanted != null && current.AsSpan().SequenceEqual(wanted);
+        if (!same)
+        {
+            RecoveryRecord.Save(root, reference, volume.Keys);
+            done.Add((recordPath, wanted == null ? "removed (the config has no recovery slot)" : "rewritten from the config"));
+        }
+        return done;
+    }
+
     private static VolumeConfig? ReadVerified(string path, UnlockedVolume volume, ConfigDocument document, List<ConfigFinding> findings, string what)
     {
         if (!File.Exists(path))

@@ -16,6 +16,10 @@ public sealed partial class NameCheck : IVolumeCheck
     public string Area => AreaName;
 
     private sealed record Undecryptable(string DirectoryPlain, string CipherPath, string Reason);
+
+    /// <summary>A reported name that does not decrypt, with the plaintext name it has under another directory's id (if any).</summary>
+    private sealed record Stranded(CheckProblem Problem, string CipherPath, byte[]? KnownName, bool Foreign);
+    private readonly List<Stranded> _stranded = [];
     private readonly List<Undecryptable> _names = [];
 
     /// <summary>Directories whose cs.dirid is missing or damaged: plaintext path (null if unknown) and backing path.</summary>
@@ -64,14 +68,16 @@ public sealed partial class NameCheck : IVolumeCheck
         {
             string backingName = Path.GetFileName(name.CipherPath);
             string dirCipher = Path.GetDirectoryName(name.CipherPath)!;
-            string what = Explain(context, names, name, backingName, dirCipher, out _);
+            string what = Explain(context, names, name, backingName, dirCipher, out var movedFrom);
             var (type, _) = BackingDirectory.LStat(name.CipherPath);
             if (type == BackingEntryType.Directory)
             {
                 long below = CountBelow(name.CipherPath);
                 what += $"; it is a directory: the {below} {(below == 1 ? "entry" : "entries")} below it cannot be reached";
             }
-            context.Report(AreaName, null, name.CipherPath, $"an entry of {name.DirectoryPlain}: {what}");
+            var problem = context.Report(AreaName, null, name.CipherPath, $"an entry of {name.DirectoryPlain}: {what}");
+            _stranded.Add(new Stranded(problem, name.CipherPath, movedFrom?.Name,
+                BackingNames.Classify(backingName, dirCipher == context.CipherDir) == BackingNameKind.Foreign));
         }
         if (context.Repair) Repair(context, names);
     }

@@ -34,6 +34,15 @@ public sealed class VolumeChecker : ITreeVisitor
         var context = new CheckContext(volume, findings, progress, repair);
         foreach (var finding in configFindings)
             context.Report("config", null, finding.Path, finding.What, finding.IsProblem ? Severity.Problem : Severity.Note);
+        if (repair)
+        {
+            foreach (var (path, done) in ConfigInspection.Repair(volume.Unlocked))
+            {
+                var problem = findings.All.FirstOrDefault(p => p.Area == "config" && p.CipherPath == path);
+                if (problem != null) findings.MarkRepaired(problem, done);
+                else context.Report("config", null, path, "out of step with the config", Severity.Note);
+            }
+        }
         var checker = new VolumeChecker(context, checks ?? StandardChecks());
         new TreeWalker(volume, checker).Walk(["/"]);
         foreach (var check in checker._checks) check.Finish(context);

@@ -189,4 +189,91 @@ public sealed class FsckTests
         var help = CliRunner.Run(["fsck", "--help"]);
         Assert.Contains("26 problems found", help.StdOut);
     }
+
+    [Fact]
+    public void Repair_moves_what_does_not_decrypt_to_lost_and_found_fixes_the_config_files_and_deletes_nothing()
+    {
+        using var m = DamagedVolume(out var expected);
+        long bytesBefore = BackingBytes(m.Backing);
+        var r = Fsck(m, "--repair");
+        Assert.True(r.ExitCode == 26, $"exit {r.ExitCode}: {r.StdErr}");
+        Assert.Contains("cryptstack.conf.tmp: temporary file of an interrupted config save (0 bytes); cryptstack.conf itself was not replaced by it; repaired: removed (it was empty)", r.StdErr);
+        Assert.Contains("cryptstack.conf.bak: missing (the config's backup copy); repaired: rewritten as a copy of cryptstack.conf", r.StdErr);
+        Assert.Contains("repaired: moved to /lost+found/moved.txt", r.StdErr);
+        Assert.Contains("no id decrypts its names: its 1 entries moved to /lost+found", r.StdErr);
+        Assert.False(File.Exists(m.B("cryptstack.conf.tmp")));
+        Assert.Equal(File.ReadAllBytes(m.B("cryptstack.conf")), File.ReadAllBytes(m.B("cryptstack.conf.bak")));
+        // Nothing but the empty temporary file went away: the bytes only grew (lost+found, sidecars, the new ids).
+        Assert.True(BackingBytes(m.Backing) >= bytesBefore);
+
+        // What is left is what cannot be repaired safely: damaged contents, orphaned sidecars, a stray reserved file.
+        var again = Fsck(m);
+        Assert.Equal(26, again.ExitCode);
+        Assert.DoesNotContain("an entry of", again.StdErr);
+        Assert.DoesNotContain("directory id", again.StdErr);
+        Assert.Contains("/flipped.bin", again.StdErr);
+        Assert.Contains("long-name sidecar without its entry", again.StdErr);
+
+        m.MountAgain();
+        var lost = Directory.GetFileSystemEntries(m.P("lost+found")).Select(Path.GetFileName).ToHashSet();
+        Assert.Equal("moved in the ciphertext", File.ReadAllText(m.P("lost+found/moved.txt")));
+        Assert.Contains("name will not decrypt", lost.Select(n => File.Exists(m.P("lost+found/" + n)) ? SafeRead(m.P("lost+found/" + n)) : ""));
+        Assert.Contains("in a directory whose id is lost", lost.Select(n => File.Exists(m.P("lost+found/" + n)) ? SafeRead(m.P("lost+found/" + n)) : ""));
+        Assert.Contains("long name, sidecar lost", lost.Select(n => File.Exists(m.P("lost+found/" + n)) ? SafeRead(m.P("lost+found/" + n)) : ""));
+        Assert.Empty(Directory.GetFileSystemEntries(m.P("lost-id")));
+        File.WriteAllText(m.P("lost-id/new.txt"), "the directory works again");
+    }
+
+    private static string SafeRead(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return ""; }
+    }
+
+    private static long BackingBytes(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).LinkTarget == null ? new FileInfo(f).Length : 0);
+
+    [Fact]
+    public void Repair_recreates_a_lost_directory_id_that_a_copy_proves_and_gives_an_empty_directory_a_new_one()
+    {
+        using var m = TestVolumes.Mount();
+        Directory.CreateDirectory(m.P("dir"));
+        Directory.CreateDirectory(m.P("empty"));
+        for (int i = 0; i < 3; i++) File.WriteAllText(m.P($"dir/f{i}"), $"file {i}");
+        m.Unmount();
+        string dir = CipherPathOf(m, "dir"), empty = CipherPathOf(m, "empty");
+        File.Move(Path.Combine(dir, "cs.dirid"), Path.Combine(dir, "cs.dirid.sync-conflict-20261203"));
+        File.Delete(Path.Combine(empty, "cs.dirid"));
+        Assert.Equal(26, Fsck(m).ExitCode);
+
+        var r = Fsck(m, "--repair");
+        Assert.Contains("repaired: cs.dirid rewritten with the id under which all 3 names decrypt", r.StdErr);
+        Assert.Contains("repaired: a new directory id written", r.StdErr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "cs.dirid.sync-conflict-20261203")), File.ReadAllBytes(Path.Combine(dir, "cs.dirid")));
+        // The conflict copy stays (nothing is deleted); it is the one problem left.
+        var again = Fsck(m);
+        Assert.Equal(26, again.ExitCode);
+        Assert.Single(again.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        m.MountAgain();
+        Assert.Equal("file 2", File.ReadAllText(m.P("dir/f2")));
+        File.WriteAllText(m.P("empty/x"), "works");
+    }
+
+    [Fact]
+    public void Repair_of_everything_it_found_exits_27_and_the_volume_is_then_clean()
+    {
+        using var m = TestVolumes.Mount();
+        File.WriteAllText(m.P("a"), "a");
+        m.Unmount();
+        File.Delete(m.B("cs.recovery"));
+        File.WriteAllBytes(m.B("cryptstack.conf.bak.tmp"), File.ReadAllBytes(m.B("cryptstack.conf.bak")));
+        File.WriteAllText(m.B("cryptstack.conf"), "{ damaged");
+        var r = Fsck(m, "--repair");
+        Assert.True(r.ExitCode == 27, $"exit {r.ExitCode}: {r.StdErr}");
+        Assert.Contains("repaired: restored from cryptstack.conf.bak (the damaged file kept as cryptstack.conf.damaged)", r.StdErr);
+        Assert.Contains("repaired: removed (identical to cryptstack.conf.bak)", r.StdErr);
+        Assert.True(File.Exists(m.B("cs.recovery")));
+        Assert.Equal("{ damaged", File.ReadAllText(m.B("cryptstack.conf.damaged")));
+        Assert.Equal(0, Fsck(m).ExitCode);
+    }
 }
