@@ -29,8 +29,8 @@ trap cleanup EXIT
 "$cs" cat --passfile "$keys/INSECURE-SAMPLE-passphrase.txt" "$keys/volume" "INSECURE SAMPLE file.txt" > "$work/file.txt"
 
 rm -rf "$work/new" && mkdir -p "$work/new" "$plain"
-"$cs" init --passfile "$keys/INSECURE-SAMPLE-passphrase.txt" --kdf-memory 1024 --kdf-iterations 1 "$work/new" > "$work/init.out"
-grep -oE '[0-9A-Z]{5}(-[0-9A-Z]{5}){12}' "$work/init.out" > "$work/recovery.txt"
+"$cs" init --passfile "$keys/INSECURE-SAMPLE-passphrase.txt" --kdf-memory 1024 --kdf-iterations 1 \
+  --recovery-key-file "$work/recovery.txt" "$work/new" >/dev/null
 "$cs" key add --unlock-passfile "$keys/INSECURE-SAMPLE-passphrase.txt" --keyfile "$keys/INSECURE-SAMPLE.key" "$work/new" >/dev/null
 
 "$cs" mount --passfile "$keys/INSECURE-SAMPLE-passphrase.txt" "$work/new" "$plain"

@@ -43,7 +43,7 @@ case "$kind" in
     "$cs" mirror "$work/cipher" "$work/m1" --pid-file "$work/p1"
     args+=(--mount "$work/m1" --daemon "$(cat "$work/p1")") ;;
   encrypted|shared)
-    "$cs" init --passfile "$work/pass" --kdf-memory 1024 --kdf-iterations 1 "$work/cipher" >/dev/null
+    "$cs" init --passfile "$work/pass" --kdf-memory 1024 --kdf-iterations 1 --recovery-key-file "$work/recovery" "$work/cipher" >/dev/null
     opts=(); [ "$kind" = shared ] && opts=(-o shared)
     "$cs" mount --passfile "$work/pass" "${opts[@]}" --pid-file "$work/p1" "$work/cipher" "$work/m1"
     args+=(--mount "$work/m1" --daemon "$(cat "$work/p1")")
