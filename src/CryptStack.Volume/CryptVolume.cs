@@ -86,10 +86,9 @@ public static class CryptVolume
         var candidates = config.Keyslots.Where(s => s.Kind == secret.Kind).ToList();
         if (candidates.Count == 0) throw new VolumeException(VolumeErrorKind.WrongSecret, $"{path}: the volume has no {kindName} keyslot");
 
-        foreach (Keyslot slot in candidates)
+        foreach (var (slot, master) in TryEach(candidates, config.VolumeId, secret))
         {
-            using SecretKey? master = KeyslotCrypto.TryUnwrap(slot, config.VolumeId, secret.Bytes);
-            if (master is null) continue;
+            using var owned = master;
             var keys = new KeyHierarchy(master.Span, config.VolumeId);
             if (!VolumeConfigCodec.VerifyMac(config, keys, document))
             {
@@ -102,6 +101,42 @@ public static class CryptVolume
             return (keys, slot.Id);
         }
         throw new VolumeException(VolumeErrorKind.WrongSecret, $"{path}: {kindName} does not open any keyslot");
+    }
+
+    /// <summary>
+    /// Every candidate slot costs a full KDF, so they are tried side by side where there are cores (a wrong
+    /// passphrase against five slots took five KDF times in a row). Yields the slot that opened with its
+    /// master key (the caller owns it), or nothing; the others' keys are never kept.
+    /// </summary>
+    private static IEnumerable<(Keyslot Slot, SecretKey Master)> TryEach(List<Keyslot> candidates, byte[] volumeId, VolumeSecret secret)
+    {
+        if (candidates.Count == 1 || Environment.ProcessorCount == 1)
+        {
+            foreach (Keyslot slot in candidates)
+                if (KeyslotCrypto.TryUnwrap(slot, volumeId, secret.Bytes) is { } master)
+                {
+                    yield return (slot, master);
+                    yield break;
+                }
+            yield break;
+        }
+        (Keyslot, SecretKey)? found = null;
+        var gate = new object();
+        Parallel.ForEach(candidates, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(candidates.Count, Environment.ProcessorCount) }, (slot, state) =>
+        {
+            if (state.ShouldExitCurrentIteration) return;
+            SecretKey? master = KeyslotCrypto.TryUnwrap(slot, volumeId, secret.Bytes);
+            if (master is null) return;
+            lock (gate)
+            {
+                // Two slots of one passphrase: keep the lowest id, as the sequential order did.
+                if (found is { } other && other.Item1.Id < slot.Id) { master.Dispose(); return; }
+                found?.Item2.Dispose();
+                found = (slot, master);
+            }
+            state.Stop();
+        });
+        if (found is { } hit) yield return hit;
     }
 
     /// <summary>Reads the config without a secret. Nothing in it is authenticated until a slot is opened.</summary>

@@ -30,6 +30,7 @@ internal static class InitCommand
 
             using VolumeSecret first = secret.ReadNew(result);
             Directory.CreateDirectory(dir);
+            if (first.Kind == KeyslotKind.Passphrase) Output.UnlockNotice.BeforeDerive(kdfOptions);
             CreatedVolume created = CryptVolume.Create(dir, first, kdfOptions);
             using UnlockedVolume volume = created.Volume;
             string firstKind = first.Kind == KeyslotKind.KeyFile ? "key file" : "passphrase";

@@ -38,6 +38,8 @@ internal static class MountCommand
             {
                 // The secret is read here (a prompt needs our terminal) and piped to the daemon.
                 using SecretInput input = secrets.ReadExistingInput(result);
+                // The daemon runs the KDF; its stderr is a pipe to us, so the notice comes from here.
+                if (input.Kind == KeyslotKind.Passphrase) Output.UnlockNotice.BeforeUnlock(source);
                 return DaemonLauncher.Start([.. Environment.GetCommandLineArgs()[1..], .. input.DaemonArguments], input.Bytes);
             }
 

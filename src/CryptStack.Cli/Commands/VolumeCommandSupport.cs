@@ -31,6 +31,7 @@ internal static class VolumeCommandSupport
     {
         try
         {
+            if (secret.Kind == KeyslotKind.Passphrase) Output.UnlockNotice.BeforeUnlock(cipherDir);
             return CryptVolume.Open(cipherDir, secret);
         }
         catch (VolumeException e) when (e.Kind == VolumeErrorKind.WrongSecret && VolumeRecovery.BackupOpensInstead(cipherDir, secret))
