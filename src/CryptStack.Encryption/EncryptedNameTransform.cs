@@ -13,18 +13,28 @@ namespace CryptStack.Encryption;
 /// cs.lng.HASH with the full encrypted name in a .name sidecar; link targets too long for a
 /// symlink go to a .lnk sidecar. This class keeps those files in step with the entries.
 /// </summary>
-internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, ILogger log, IDamageObserver damage) : INameTransform
+/// <remarks>
+/// Format version 2 binds each cs.dirid to its directory's place (<see cref="DirectoryIdCodec"/>, null for a version 1
+/// volume): creating a directory seals its id for its place, renaming one re-seals its id for the new place through
+/// cs.dirid.pending (written before the rename, moved over cs.dirid after it, so a crash in between leaves one of
+/// the two valid for wherever the directory is).
+/// </remarks>
+internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, DirectoryIdCodec? dirIds, ILogger log, IDamageObserver damage) : INameTransform
 {
     /// <summary>What naming entries of one backing directory needs.</summary>
     private sealed record DirectoryState(byte[] Id, string UpperPath, bool IsRoot);
 
     private static readonly byte[] DirIdName = Encoding.ASCII.GetBytes(BackingNames.DirIdFileName + "\0");
+    private static readonly byte[] PendingDirIdName = Encoding.ASCII.GetBytes(BackingNames.PendingDirIdFileName + "\0");
+
+    /// <summary>The most a cs.dirid file may hold: 16 bytes in version 1, 48 in version 2.</summary>
+    private int DirIdFileSize => dirIds == null ? DirectoryId.Size : DirectoryIdCodec.SealedSize;
 
     public bool IsIdentity => false;
 
-    public object? LoadDirectory(int lowerDirFd, string upperPath)
+    public object? LoadDirectory(int lowerDirFd, string upperPath, bool isRoot, object? parent, ReadOnlySpan<byte> lowerName)
     {
-        byte[]? content = ReadSmallFile(lowerDirFd, DirIdName, DirectoryId.Size + 1, out int errno, out string? problem);
+        byte[]? content = ReadSmallFile(lowerDirFd, DirIdName, DirIdFileSize + 1, out int errno, out string? problem);
         if (content == null)
         {
             log.LogError("{Directory}: cannot read its directory id ({File} {Problem}, errno {Errno}); names inside cannot be decrypted (run fsck)",
@@ -34,7 +44,13 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         }
         try
         {
-            return new DirectoryState(DirectoryId.Parse(content, upperPath), upperPath, upperPath == "/");
+            if (dirIds == null) return new DirectoryState(DirectoryId.Parse(content, upperPath), upperPath, isRoot);
+            ReadOnlySpan<byte> parentId = isRoot ? default : ((DirectoryState)parent!).Id;
+            try { return new DirectoryState(dirIds.Open(content, parentId, lowerName, upperPath), upperPath, isRoot); }
+            catch (DirectoryIdException) when (AdoptPendingDirectoryId(lowerDirFd, parentId, lowerName, upperPath) is { } pending)
+            {
+                return new DirectoryState(pending, upperPath, isRoot);
+            }
         }
         catch (CiphertextFormatException e)
         {
@@ -106,9 +122,9 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         if (name.LongForm != null && !Exists(lowerDirFd, name.Name)) UnlinkIfPresent(lowerDirFd, LongNameSidecar(name));
     }
 
-    public void Created(int lowerDirFd, in LowerName name, bool isDirectory)
+    public void Created(object? directory, int lowerDirFd, in LowerName name, bool isDirectory)
     {
-        if (isDirectory) CreateDirectoryId(lowerDirFd, name.Name);
+        if (isDirectory) CreateDirectoryId((DirectoryState)directory!, lowerDirFd, name.Name);
     }
 
     public void Linked(int sourceDirFd, ReadOnlySpan<byte> sourceLowerName, int lowerDirFd, in LowerName name)
@@ -127,6 +143,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
 
     public void Renamed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags)
     {
+        FinishDirectoryMoves(oldDirFd, oldName, newDirFd, newName, flags);
         bool exchange = (flags & Native.RENAME_EXCHANGE) != 0;
         // rename(2) between two hard links of one file succeeds and changes nothing: the old name stays.
         if (!exchange && Exists(oldDirFd, oldName.Name)) return;
@@ -164,7 +181,8 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
         try
         {
             if (HasEntriesBesidesDirId(dirFd)) return -Errno.ENOTEMPTY;
-            byte[]? id = ReadSmallFile(dirFd, DirIdName, DirectoryId.Size + 1, out _, out _);
+            byte[]? id = ReadSmallFile(dirFd, DirIdName, DirIdFileSize + 1, out _, out _);
+            fixed (byte* p = PendingDirIdName) Native.UnlinkAt(dirFd, p, 0);
             fixed (byte* d = DirIdName)
                 Native.UnlinkAt(dirFd, d, 0);
             int rc;
@@ -285,15 +303,17 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
 
     private static byte[] LinkSidecar(ReadOnlySpan<byte> lowerName) => Z(LinkTargetCodec.SidecarNameFor(Encoding.Latin1.GetString(lowerName)));
 
-    private void CreateDirectoryId(int parentFd, byte[] dirName)
+    private void CreateDirectoryId(DirectoryState parent, int parentFd, byte[] dirName)
     {
+        byte[] id = DirectoryId.New();
+        byte[] content = dirIds == null ? id : dirIds.Seal(id, parent.Id, dirName);
         int dirFd;
         fixed (byte* n = Z(Encoding.Latin1.GetString(dirName)))
             dirFd = Native.OpenAt(parentFd, n, Native.O_PATH | Native.O_DIRECTORY | Native.O_NOFOLLOW);
         if (dirFd < 0) throw new StackException(-dirFd, "cannot open the new directory");
         try
         {
-            int rc = WriteFile(dirFd, DirIdName, DirectoryId.New(), 0x124 /* 0444 */, exclusive: true);
+            int rc = WriteFile(dirFd, DirIdName, content, 0x124 /* 0444 */, exclusive: true);
             if (rc == -Errno.EACCES)
             {
                 // A directory made without write permission (mkdir -m 555) as a non-root daemon:
@@ -302,7 +322,7 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
                 {
                     Native.FStatAt(parentFd, n, out var st);
                     Native.FChmodAtNoFollow(parentFd, n, (st.Mode & 0xFFF) | 0x80);
-                    rc = WriteFile(dirFd, DirIdName, DirectoryId.New(), 0x124, exclusive: true);
+                    rc = WriteFile(dirFd, DirIdName, content, 0x124, exclusive: true);
                     Native.FChmodAtNoFollow(parentFd, n, st.Mode & 0xFFF);
                 }
             }
@@ -329,7 +349,8 @@ internal sealed unsafe class EncryptedNameTransform(NameCodec names, LinkTargetC
             while ((e = Native.ReadDir(stream)) != null)
             {
                 var n = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(e->Name);
-                if (n.SequenceEqual("."u8) || n.SequenceEqual(".."u8) || n.SequenceEqual(DirIdName.AsSpan(0, DirIdName.Length - 1))) continue;
+                if (n.SequenceEqual("."u8) || n.SequenceEqual(".."u8) || n.SequenceEqual(DirIdName.AsSpan(0, DirIdName.Length - 1))
+                    || n.SequenceEqual(PendingDirIdName.AsSpan(0, PendingDirIdName.Length - 1))) continue;
                 return true;
             }
             return false;

@@ -29,6 +29,10 @@ public sealed class EncryptionLayer : IDisposable
     private readonly NameCodec _names;
     private readonly LinkTargetCodec _links;
     private readonly XattrCodec _xattrs;
+    private readonly DirectoryIdCodec? _dirIds;
+
+    /// <summary>The volume's format: which protections its version has (<see cref="VolumeFormat.MissingProtections"/>).</summary>
+    public VolumeFormat Format { get; }
 
     public StackTransforms Transforms { get; }
 
@@ -39,9 +43,13 @@ public sealed class EncryptionLayer : IDisposable
         _names = NameCodec.FromKeys(volume.Keys);
         _links = LinkTargetCodec.FromKeys(volume.Keys);
         _xattrs = XattrCodec.FromKeys(volume.Keys);
+        Format = VolumeFormat.Of(volume.Config);
+        _dirIds = Format.BindsDirectoryIds ? DirectoryIdCodec.FromKeys(volume.Keys) : null;
+        foreach (string missing in Format.MissingProtections)
+            log.LogInformation("volume format version {Version}: {Missing}", Format.Version, missing);
         Transforms = new StackTransforms(
             new EncryptedContentTransform(_headerKey, log, options.Damage ?? NoDamageObserver.Instance, new LockPolicy(options.SharedStorage, log)),
-            new EncryptedNameTransform(_names, _links, _xattrs, log, options.Damage ?? NoDamageObserver.Instance),
+            new EncryptedNameTransform(_names, _links, _xattrs, _dirIds, log, options.Damage ?? NoDamageObserver.Instance),
             EncryptedSizeMap.Instance);
     }
 
@@ -51,5 +59,6 @@ public sealed class EncryptionLayer : IDisposable
         _names.Dispose();
         _links.Dispose();
         _xattrs.Dispose();
+        _dirIds?.Dispose();
     }
 }

@@ -99,11 +99,15 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
     private object? DirectoryState(InodeNode dir)
     {
         if (dir.DirectoryLoaded) return dir.DirectoryState;
+        bool isRoot = dir == _nodes.Root;
+        // The parent's state first (outside this node's lock: locks go child after parent, never the other way).
+        var at = isRoot ? null : dir.Location ?? throw new StackException(Errno.ESTALE, $"{dir.UpperName}: directory has no parent");
+        object? parent = at == null ? null : DirectoryState(at.Parent);
         lock (dir)
         {
             if (dir.DirectoryLoaded) return dir.DirectoryState;
             using var fd = Use(dir);
-            dir.DirectoryState = _names.LoadDirectory(fd.Fd, dir == _nodes.Root ? "/" : dir.UpperName);
+            dir.DirectoryState = _names.LoadDirectory(fd.Fd, isRoot ? "/" : dir.UpperName, isRoot, parent, at == null ? default : at.LowerName);
             dir.DirectoryLoaded = true;
             return dir.DirectoryState;
         }
@@ -382,7 +386,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                 if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
                 ApplyCallerOwnership(dirFd.Fd, n);
             }
-            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            _names.Created(DirectoryState(dir), dirFd.Fd, lower, isDirectory: false);
             return Enter(dir, dirFd.Fd, name, lower, out entry);
         }
         catch (StackException e) { return -e.Errno; }
@@ -402,7 +406,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                 int rc = Native.MkDirAt(dirFd.Fd, n, mode);
                 if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
                 ApplyCallerOwnership(dirFd.Fd, n);
-                try { _names.Created(dirFd.Fd, lower, isDirectory: true); }
+                try { _names.Created(DirectoryState(dir), dirFd.Fd, lower, isDirectory: true); }
                 catch (StackException e)
                 {
                     Native.UnlinkAt(dirFd.Fd, n, Native.AT_REMOVEDIR);
@@ -459,7 +463,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                 if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
                 ApplyCallerOwnership(dirFd.Fd, n);
             }
-            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            _names.Created(DirectoryState(dir), dirFd.Fd, lower, isDirectory: false);
             return Enter(dir, dirFd.Fd, name, lower, out entry);
         }
         catch (StackException e) { return -e.Errno; }
@@ -508,6 +512,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             {
                 var gone = (flags & Native.RENAME_EXCHANGE) == 0 ? PinBeforeRemoval(newDir, newFd.Fd, nn, newLower.Name) : null;
                 _names.Naming(newFd.Fd, newLower);
+                _names.PrepareRename(DirectoryState(oldDir), oldFd.Fd, oldLower, DirectoryState(newDir), newFd.Fd, newLower, flags);
                 int rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                 if (rc == -Errno.ENOTEMPTY && !_names.IsIdentity)
                 {
@@ -521,7 +526,12 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                         rc = Native.RenameAt2(oldFd.Fd, o, newFd.Fd, nn, flags);
                     }
                 }
-                if (rc < 0) { _names.NamingFailed(newFd.Fd, newLower); return rc; }
+                if (rc < 0)
+                {
+                    _names.RenameFailed(oldFd.Fd, oldLower, newFd.Fd, newLower, flags);
+                    _names.NamingFailed(newFd.Fd, newLower);
+                    return rc;
+                }
                 if (gone != null) _nodes.Detach(gone);
                 _names.Renamed(oldFd.Fd, oldLower, newFd.Fd, newLower, flags);
                 Moved(newDir, newFd.Fd, newName, newLower, nn);
@@ -559,7 +569,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                 int rc = Native.LinkAt(Native.AT_FDCWD, ProcPath(nodeFd.Fd, proc), dirFd.Fd, nn, Native.AT_SYMLINK_FOLLOW);
                 if (rc < 0) { _names.NamingFailed(dirFd.Fd, lower); return rc; }
             }
-            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            _names.Created(DirectoryState(dir), dirFd.Fd, lower, isDirectory: false);
             if (n.IsSymlink && n.Location is { } source)
             {
                 // A symlink's target may live beside its name (a sidecar): the new name needs it too.
@@ -632,7 +642,7 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
                 if (_asRoot && (FuseRequest.CallerUid != 0 || FuseRequest.CallerGid != 0))
                     Native.FChown(fd, FuseRequest.CallerUid, FuseRequest.CallerGid);
             }
-            _names.Created(dirFd.Fd, lower, isDirectory: false);
+            _names.Created(DirectoryState(dir), dirFd.Fd, lower, isDirectory: false);
             int rc = Enter(dir, dirFd.Fd, name, lower, out entry);
             if (rc < 0)
             {

@@ -59,8 +59,12 @@ public interface INameTransform
     /// <summary>Backing names, link targets and xattrs equal the upper ones: the stack skips decoding and copies.</summary>
     bool IsIdentity { get; }
 
-    /// <summary>What naming entries of a backing directory needs (e.g. its directory id), loaded once and cached.</summary>
-    object? LoadDirectory(int lowerDirFd, string upperPath);
+    /// <summary>
+    /// What naming entries of a backing directory needs (e.g. its directory id), loaded once and cached.
+    /// <paramref name="parent"/> is the parent's state and <paramref name="lowerName"/> the directory's backing
+    /// name in it (both unused for the root), for a transform that binds a directory's state to its place.
+    /// </summary>
+    object? LoadDirectory(int lowerDirFd, string upperPath, bool isRoot, object? parent, ReadOnlySpan<byte> lowerName);
 
     /// <summary>Backing name of <paramref name="upperName"/>; throws <see cref="StackException"/> (ENAMETOOLONG, ...).</summary>
     LowerName Encode(object? directory, ReadOnlySpan<byte> upperName);
@@ -79,13 +83,19 @@ public interface INameTransform
     void NamingFailed(int lowerDirFd, in LowerName name);
 
     /// <summary>After an entry got its backing name (create, mkdir, mknod, symlink, link).</summary>
-    void Created(int lowerDirFd, in LowerName name, bool isDirectory);
+    void Created(object? directory, int lowerDirFd, in LowerName name, bool isDirectory);
 
     /// <summary>After link(2) gave the entry <paramref name="sourceLowerName"/> of <paramref name="sourceDirFd"/> a second name (after <see cref="Created"/>).</summary>
     void Linked(int sourceDirFd, ReadOnlySpan<byte> sourceLowerName, int lowerDirFd, in LowerName name);
 
     /// <summary>After an entry was unlinked.</summary>
     void Removed(int lowerDirFd, in LowerName name);
+
+    /// <summary>Before renameat2 moves (or exchanges) entries: prepares what must exist at their new place.</summary>
+    void PrepareRename(object? oldDirectory, int oldDirFd, in LowerName oldName, object? newDirectory, int newDirFd, in LowerName newName, uint flags);
+
+    /// <summary>The renameat2 after <see cref="PrepareRename"/> failed: undoes it.</summary>
+    void RenameFailed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags);
 
     /// <summary>After renameat2 moved (or exchanged) entries.</summary>
     void Renamed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags);

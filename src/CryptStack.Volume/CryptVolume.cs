@@ -52,7 +52,9 @@ public static class CryptVolume
             config = config with { Mac = VolumeConfigCodec.ComputeMac(config, keys) };
 
             string configPath = ConfigPathFor(cipherRoot);
-            AtomicFile.CreateNew(Path.Combine(cipherRoot, BackingNames.DirIdFileName), DirectoryId.New());
+            // Version 2: the root's id is bound to the root (docs/format.md 5.1).
+            using (var dirIds = DirectoryIdCodec.FromKeys(keys))
+                AtomicFile.CreateNew(Path.Combine(cipherRoot, BackingNames.DirIdFileName), dirIds.Seal(DirectoryId.New(), default, default));
             var volume = new UnlockedVolume(cipherRoot, configPath, config, keys, unlockedSlotId: 0);
             volume.Save();
             return new CreatedVolume(volume, recovery.Format());

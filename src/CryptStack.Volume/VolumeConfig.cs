@@ -14,10 +14,12 @@ public static class KdfNames
     public const string Hkdf = "hkdf";
 }
 
-/// <summary>The v1 values of every name the config records; anything else is refused at open.</summary>
+/// <summary>The values of every name the config records; anything else is refused at open.</summary>
 public static class FormatConstants
 {
-    public const int FormatVersion = 1;
+    /// <summary>The version new volumes get (docs/format.md); versions from <see cref="OldestFormatVersion"/> on keep opening.</summary>
+    public const int FormatVersion = 2;
+    public const int OldestFormatVersion = 1;
     public const int VolumeIdSize = 16;
 
     public const string ContentCipher = "aes-256-gcm-4096";
@@ -30,8 +32,15 @@ public static class FormatConstants
     public const string FeatureEncryptedLinkTargets = "encrypted-link-targets";
     public const string FeatureEncryptedXattrs = "encrypted-xattrs";
 
-    public static IReadOnlyList<string> KnownFeatures { get; } =
+    /// <summary>Version 2: each cs.dirid is bound to its directory's place (docs/format.md 5.1).</summary>
+    public const string FeatureBoundDirIds = "bound-dir-ids";
+
+    public static IReadOnlyList<string> Version1Features { get; } =
         [FeatureDirIds, FeatureLongNames, FeatureEncryptedLinkTargets, FeatureEncryptedXattrs];
+
+    public static IReadOnlyList<string> Version2Features { get; } = [FeatureBoundDirIds];
+
+    public static IReadOnlyList<string> KnownFeatures { get; } = [.. Version1Features, .. Version2Features];
 
     public static string KindName(KeyslotKind kind) => kind switch
     {

@@ -213,11 +213,19 @@ public static class VolumeConfigCodec
             if (kind == ConfigDocument.RecoveryRecord)
                 Int(root.GetProperty(RecoveryRecordProperty), RecoveryRecordProperty, RecoveryRecordVersion, RecoveryRecordVersion);
             int version = Int(root.GetProperty("formatVersion"), "formatVersion", 1, int.MaxValue);
-            if (version != FormatConstants.FormatVersion)
-                throw new VolumeException(VolumeErrorKind.Unsupported, $"{path}: volume format version {version} is not supported; this CryptStack reads version {FormatConstants.FormatVersion} (a newer CryptStack created it?)");
+            if (version is < FormatConstants.OldestFormatVersion or > FormatConstants.FormatVersion)
+                throw new VolumeException(VolumeErrorKind.Unsupported, $"{path}: volume format version {version} is not supported; this CryptStack reads versions {FormatConstants.OldestFormatVersion} to {FormatConstants.FormatVersion} (a newer CryptStack created it?)");
             byte[] volumeId = Base64(root.GetProperty("volumeId"), "volumeId", FormatConstants.VolumeIdSize, FormatConstants.VolumeIdSize);
             CipherSuite suite = ReadSuite(root.GetProperty("cipherSuite"));
             List<string> features = ReadFeatures(root.GetProperty("features"));
+            // A version's protections are not optional: a v2 volume lists its bindings, a v1 volume cannot claim them.
+            foreach (string bound in FormatConstants.Version2Features)
+            {
+                if (version >= 2 && !features.Contains(bound))
+                    throw Malformed(path, $"format version {version} requires feature '{bound}'");
+                if (version < 2 && features.Contains(bound))
+                    throw Malformed(path, $"feature '{bound}' needs format version 2, the config says {version}");
+            }
             string created = Timestamp(root.GetProperty("createdUtc"), "createdUtc");
             List<Keyslot> slots = ReadSlots(root.GetProperty("keyslots"));
             byte[] mac = Base64(root.GetProperty("mac"), "mac", MacSize, MacSize);

@@ -20,11 +20,12 @@ public sealed class InfoAndConfigTests : IDisposable
     public void Info_shows_format_suite_features_and_slots_without_a_secret()
     {
         string o = _s.RunOk(["info", _s.Volume], stdin: "").StdOut;
-        Assert.Matches(@"Format version:\s+1\n", o);
+        Assert.Matches(@"Format version:\s+2\n", o);
         Assert.Matches(@"Volume id:\s+[0-9a-f]{32}\n", o);
         Assert.Matches(@"Content cipher:\s+aes-256-gcm-4096\n", o);
         Assert.Matches(@"Name cipher:\s+aes-siv-cmac-512\n", o);
-        Assert.Matches(@"Features:\s+dir-ids, long-names, encrypted-link-targets, encrypted-xattrs\n", o);
+        Assert.Matches(@"Features:\s+dir-ids, long-names, encrypted-link-targets, encrypted-xattrs, bound-dir-ids\n", o);
+        Assert.DoesNotContain("Lacks:", o);
         Assert.Matches(@"(?m)^0\s+passphrase\s+argon2id", o);
         Assert.Matches(@"(?m)^1\s+recovery\s+hkdf", o);
         Assert.Contains("not yet authenticated", o);
@@ -37,6 +38,9 @@ public sealed class InfoAndConfigTests : IDisposable
         string o = _s.RunOk(["info", sample]).StdOut;
         Assert.Matches(@"Keyslots:\s+3\n", o);
         Assert.Matches(@"(?m)^2\s+keyfile\s+hkdf", o);
+        // The sample is a format version 1 volume: info says what it lacks.
+        Assert.Matches(@"Format version:\s+1\n", o);
+        Assert.Matches(@"Lacks:\s+directory ids are not bound to their directories", o);
     }
 
     [Fact]
@@ -93,9 +97,9 @@ public sealed class InfoAndConfigTests : IDisposable
     public void A_newer_format_version_is_unsupported()
     {
         string text = File.ReadAllText(_s.ConfigPath);
-        File.WriteAllText(_s.ConfigPath, text.Replace("\"formatVersion\": 1", "\"formatVersion\": 2"));
+        File.WriteAllText(_s.ConfigPath, text.Replace("\"formatVersion\": 2", "\"formatVersion\": 3"));
         var r = _s.RunFails(ExitCodes.Unsupported, ["info", _s.Volume]);
-        Assert.Contains("format version 2 is not supported", r.StdErr);
+        Assert.Contains("format version 3 is not supported", r.StdErr);
     }
 
     [Fact]

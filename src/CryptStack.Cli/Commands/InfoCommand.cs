@@ -23,6 +23,9 @@ internal static class InfoCommand
             o.WriteLine($"Key wrap:        {info.CipherSuite.KeyWrap}");
             o.WriteLine($"Key derivation:  {info.CipherSuite.KeyDerivation}");
             o.WriteLine($"Features:        {string.Join(", ", info.Features)}");
+            // What an older format version does not protect against (docs/format.md 10); `cryptstack fsck` says the same.
+            foreach (string missing in VolumeFormat.Of(info).MissingProtections)
+                o.WriteLine($"Lacks:           {missing}");
             o.WriteLine($"Keyslots:        {info.Keyslots.Count}");
             o.WriteLine();
             VolumeCommandSupport.WriteSlots(o, info.Keyslots);

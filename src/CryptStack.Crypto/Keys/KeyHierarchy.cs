@@ -45,6 +45,9 @@ public sealed class KeyHierarchy : IDisposable
     /// <summary>32-byte AES-256-GCM key for xattr values.</summary>
     public SecretKey DeriveXattrValuesKey() => Derive(KeyLabels.XattrValues, KeyLabels.XattrValuesSize);
 
+    /// <summary>32-byte HMAC-SHA256 key binding directory ids to their directories (format version 2).</summary>
+    public SecretKey DeriveDirectoryIdMacKey() => Derive(KeyLabels.DirectoryIdMac, KeyLabels.DirectoryIdMacSize);
+
     /// <summary>32-byte HMAC-SHA256 key authenticating cryptstack.conf.</summary>
     public SecretKey DeriveConfigMacKey() => Derive(KeyLabels.ConfigMac, KeyLabels.ConfigMacSize);
 

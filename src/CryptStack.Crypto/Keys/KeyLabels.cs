@@ -13,6 +13,9 @@ public static class KeyLabels
     public const string XattrValues = "cryptstack v1 xattr values";
     public const string ConfigMac = "cryptstack v1 config mac";
 
+    /// <summary>Format version 2: HMAC-SHA256 key binding each cs.dirid to its directory's place (docs/format.md 5.1).</summary>
+    public const string DirectoryIdMac = "cryptstack v2 dirid mac";
+
     /// <summary>Keyslot KEK labels (HKDF over the key file or recovery key bytes, salt = the slot salt).</summary>
     public const string KeyFileSlot = "cryptstack v1 keyfile slot";
     public const string RecoverySlot = "cryptstack v1 recovery slot";
@@ -23,4 +26,5 @@ public static class KeyLabels
     public const int XattrNamesSize = 64;
     public const int XattrValuesSize = 32;
     public const int ConfigMacSize = 32;
+    public const int DirectoryIdMacSize = 32;
 }

@@ -27,6 +27,8 @@ public enum BackingNameKind
 public static class BackingNames
 {
     public const string DirIdFileName = "cs.dirid";
+    /// <summary>Format version 2: a directory's id sealed for the place a rename is moving it to (docs/format.md 5.1).</summary>
+    public const string PendingDirIdFileName = "cs.dirid.pending";
     public const string ConfigFileName = "cryptstack.conf";
     public const string ConfigBackupFileName = "cryptstack.conf.bak";
     public const string ReservedPrefix = "cs.";

@@ -31,7 +31,7 @@ public sealed partial class NameCheck : IVolumeCheck
         if (directory.PlainPath != null || VolumeChecker.DirectoryIdOf(directory) != null) return;
         string idPath = directory.PathOf(BackingNames.DirIdFileName);
         var entry = directory.Find(BackingNames.DirIdFileName);
-        string why = entry == null ? "missing" : entry.Type != BackingEntryType.File ? "not a regular file" : $"{entry.Size} bytes, not {DirectoryId.Size}";
+        string why = entry == null ? "missing" : entry.Type != BackingEntryType.File ? "not a regular file" : $"{entry.Size} bytes, not {DirectoryId.Size} (format version 1) or {DirectoryIdCodec.SealedSize} (version 2)";
         context.Report(AreaName, null, idPath, DirectoryIdMessage(why, directory));
         _lostIds.Add((null, directory.CipherPath));
     }

@@ -41,7 +41,7 @@ public sealed partial class StrayFileCheck : IVolumeCheck
                         : "a file beside the config that CryptStack does not write", Severity.Note);
                 continue;
             }
-            if (name == BackingNames.DirIdFileName || (directory.IsRoot && name == RecoveryRecord.FileName)) continue;
+            if (name == BackingNames.DirIdFileName || name == BackingNames.PendingDirIdFileName || (directory.IsRoot && name == RecoveryRecord.FileName)) continue;
             if (name.EndsWith(BackingNames.LongNameSidecarSuffix, StringComparison.Ordinal) && BackingNames.IsLongName(name.AsSpan(0, name.Length - BackingNames.LongNameSidecarSuffix.Length)))
             {
                 if (directory.Find(name[..^BackingNames.LongNameSidecarSuffix.Length]) == null)

@@ -113,15 +113,18 @@ public sealed class VolumeChecker : ITreeVisitor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    /// <summary>The directory's id when its cs.dirid is a regular file of exactly 16 bytes.</summary>
+    /// <summary>
+    /// The directory's id when its cs.dirid is a regular file of 16 bytes (format version 1) or 48 (version 2: the id
+    /// and its binding tag, which the encryption layer verifies when it loads a reachable directory).
+    /// </summary>
     internal static byte[]? DirectoryIdOf(BackingDirectory directory)
     {
         var entry = directory.Find(BackingNames.DirIdFileName);
-        if (entry is not { Type: BackingEntryType.File, Size: DirectoryId.Size }) return null;
+        if (entry is not { Type: BackingEntryType.File, Size: DirectoryId.Size or DirectoryIdCodec.SealedSize }) return null;
         try
         {
             byte[] id = File.ReadAllBytes(directory.PathOf(BackingNames.DirIdFileName));
-            return id.Length == DirectoryId.Size ? id : null;
+            return id.Length is DirectoryId.Size or DirectoryIdCodec.SealedSize ? id[..DirectoryId.Size] : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }

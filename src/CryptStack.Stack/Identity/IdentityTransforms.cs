@@ -37,12 +37,14 @@ public sealed class IdentityNameTransform : INameTransform
     public static IdentityNameTransform Instance { get; } = new();
 
     public bool IsIdentity => true;
-    public object? LoadDirectory(int lowerDirFd, string upperPath) => null;
+    public object? LoadDirectory(int lowerDirFd, string upperPath, bool isRoot, object? parent, ReadOnlySpan<byte> lowerName) => null;
     public LowerName Encode(object? directory, ReadOnlySpan<byte> upperName) => new(upperName.ToArray());
     public byte[]? Decode(object? directory, int lowerDirFd, ReadOnlySpan<byte> lowerName) => lowerName.ToArray();
     public void Naming(int lowerDirFd, in LowerName name) { }
     public void NamingFailed(int lowerDirFd, in LowerName name) { }
-    public void Created(int lowerDirFd, in LowerName name, bool isDirectory) { }
+    public void Created(object? directory, int lowerDirFd, in LowerName name, bool isDirectory) { }
+    public void PrepareRename(object? oldDirectory, int oldDirFd, in LowerName oldName, object? newDirectory, int newDirFd, in LowerName newName, uint flags) { }
+    public void RenameFailed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags) { }
     public void Linked(int sourceDirFd, ReadOnlySpan<byte> sourceLowerName, int lowerDirFd, in LowerName name) { }
     public void Removed(int lowerDirFd, in LowerName name) { }
     public void Renamed(int oldDirFd, in LowerName oldName, int newDirFd, in LowerName newName, uint flags) { }

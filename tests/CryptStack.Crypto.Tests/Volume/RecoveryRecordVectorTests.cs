@@ -13,7 +13,7 @@ public class RecoveryRecordVectorTests
     private static byte[] Range(int from, int count) => Enumerable.Range(from, count).Select(i => (byte)i).ToArray();
 
     private static VolumeConfig Record() => new(
-        1, Range(0xf0, 16), CipherSuite.V1, FormatConstants.KnownFeatures.ToList(), "2026-01-01T00:00:00Z",
+        1, Range(0xf0, 16), CipherSuite.V1, FormatConstants.Version1Features.ToList(), "2026-01-01T00:00:00Z",
         [new Keyslot(1, KeyslotKind.Recovery, "2026-01-01T00:00:00Z", new KdfSpec("hkdf", [], Range(0x20, 32)), Range(0x40, 12), Range(0x50, 48))],
         []);
 

@@ -31,7 +31,7 @@ public class VolumeConfigTests
         {
             Assert.True(File.Exists(Path.Combine(dir.Path, "cryptstack.conf")));
             Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Path, "cryptstack.conf")), File.ReadAllBytes(Path.Combine(dir.Path, "cryptstack.conf.bak")));
-            Assert.Equal(16, File.ReadAllBytes(Path.Combine(dir.Path, BackingNames.DirIdFileName)).Length);
+            Assert.Equal(DirectoryIdCodec.SealedSize, File.ReadAllBytes(Path.Combine(dir.Path, BackingNames.DirIdFileName)).Length);
 
             using VolumeSecret secret = Passphrase();
             using UnlockedVolume volume = CryptVolume.Open(dir.Path, secret);
@@ -173,7 +173,7 @@ public class VolumeConfigTests
             VolumeInfo info = CryptVolume.ReadInfo(dir.Path);
 
             Assert.False(info.Authenticated);
-            Assert.Equal(1, info.FormatVersion);
+            Assert.Equal(FormatConstants.FormatVersion, info.FormatVersion);
             Assert.Equal(32, info.VolumeId.Length);
             Assert.Equal([KeyslotKind.Passphrase, KeyslotKind.Recovery], info.Keyslots.Select(s => s.Kind));
             Assert.Equal(1024, info.Keyslots[0].KdfParameters.Single(p => p.Key == "memoryKiB").Value);
@@ -332,4 +332,24 @@ public class VolumeConfigTests
     }
 
     private static bool IsJsonWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
+}
+
+/// <summary>Format versions: new volumes are version 2; a version's protections are not optional; version 1 lacks what 2 adds.</summary>
+public class VolumeFormatTests
+{
+    [Fact]
+    public void New_volumes_are_version_2_and_bind_directory_ids()
+    {
+        Assert.Equal(2, FormatConstants.FormatVersion);
+        Assert.True(VolumeFormat.Current.BindsDirectoryIds);
+        Assert.Empty(VolumeFormat.Current.MissingProtections);
+    }
+
+    [Fact]
+    public void A_version_1_volume_lacks_bound_directory_ids_and_says_so()
+    {
+        var v1 = new VolumeFormat(1, FormatConstants.Version1Features);
+        Assert.False(v1.BindsDirectoryIds);
+        Assert.Contains(v1.MissingProtections, m => m.Contains("directory ids are not bound"));
+    }
 }
