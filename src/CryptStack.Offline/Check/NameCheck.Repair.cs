@@ -60,8 +60,23 @@ public sealed partial class NameCheck
             how = $"no id decrypts its names: its {moved} entries moved to /{LostAndFound} (named by their backing names) and a new id written";
         }
         if (Path.Exists(idPath)) File.Move(idPath, idPath + ".damaged");
-        WriteNew(idPath, id);
+        WriteNew(idPath, SealForPlace(context, cipher, id));
         context.Findings.MarkRepaired(problem, how);
+    }
+
+    /// <summary>
+    /// The cs.dirid content for <paramref name="id"/> in the directory <paramref name="cipher"/>: the bare id in a format
+    /// version 1 volume, the id bound to its place (parent's id and backing name, docs/format.md 5.1) in version 2.
+    /// </summary>
+    private static byte[] SealForPlace(CheckContext context, string cipher, byte[] id)
+    {
+        if (!Volume.VolumeFormat.Of(context.Config).BindsDirectoryIds) return id;
+        using var dirIds = DirectoryIdCodec.FromKeys(context.Volume.Unlocked.Keys);
+        if (cipher == context.CipherDir) return dirIds.Seal(id, default, default);
+        string parent = Path.GetDirectoryName(cipher)!;
+        byte[]? parentId = VolumeChecker.DirectoryIdOf(BackingDirectory.Read(parent, null, parent == context.CipherDir));
+        // A parent without a readable id cannot vouch for its child: the bare id is refused at load, as before.
+        return parentId == null ? id : dirIds.Seal(id, parentId, Encoding.Latin1.GetBytes(Path.GetFileName(cipher)));
     }
 
     /// <summary>16-byte regular files beside a lost cs.dirid whose name says they are copies of it ("cs.dirid (1)", "cs.dirid.sync-conflict-…").</summary>
@@ -70,8 +85,8 @@ public sealed partial class NameCheck
         foreach (var entry in directory.Entries)
         {
             if (entry.Name == BackingNames.DirIdFileName || !entry.Name.StartsWith(BackingNames.DirIdFileName, StringComparison.Ordinal)) continue;
-            if (entry is not { Type: BackingEntryType.File, Size: DirectoryId.Size }) continue;
-            yield return File.ReadAllBytes(directory.PathOf(entry.Name));
+            if (entry is not { Type: BackingEntryType.File, Size: DirectoryId.Size or DirectoryIdCodec.SealedSize }) continue;
+            yield return File.ReadAllBytes(directory.PathOf(entry.Name))[..DirectoryId.Size];
         }
     }
 
