@@ -40,15 +40,15 @@ args=(run --workers "$workers" --seconds "$seconds" --seed "$seed" --stall-secon
 [ -n "$samples" ] && args+=(--samples "$samples")
 case "$kind" in
   mirror)
-    "$cs" mirror "$work/cipher" "$work/m1" --pid-file "$work/p1"
+    "$cs" mirror "$work/cipher" "$work/m1" --pid-file "$work/p1" --log-file "$work/daemon1.log"
     args+=(--mount "$work/m1" --daemon "$(cat "$work/p1")") ;;
   encrypted|shared)
     "$cs" init --passfile "$work/pass" --kdf-memory 1024 --kdf-iterations 1 --recovery-key-file "$work/recovery" "$work/cipher" >/dev/null
     opts=(); [ "$kind" = shared ] && opts=(-o shared)
-    "$cs" mount --passfile "$work/pass" "${opts[@]}" --pid-file "$work/p1" "$work/cipher" "$work/m1"
+    "$cs" mount --passfile "$work/pass" "${opts[@]}" --pid-file "$work/p1" --log-file "$work/daemon1.log" "$work/cipher" "$work/m1"
     args+=(--mount "$work/m1" --daemon "$(cat "$work/p1")")
     if [ "$kind" = shared ]; then
-      "$cs" mount --passfile "$work/pass" -o shared --pid-file "$work/p2" "$work/cipher" "$work/m2"
+      "$cs" mount --passfile "$work/pass" -o shared --pid-file "$work/p2" --log-file "$work/daemon2.log" "$work/cipher" "$work/m2"
       args+=(--mount "$work/m2" --daemon "$(cat "$work/p2")")
     fi ;;
   *) echo "soak: --kind is encrypted, mirror or shared" >&2; exit 64 ;;
