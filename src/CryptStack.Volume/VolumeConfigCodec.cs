@@ -303,7 +303,9 @@ public static class VolumeConfigCodec
             ExpectObject(element, at, KdfFields);
             string name = String(element.GetProperty("name"), $"{at}.name");
             JsonElement parameters = element.GetProperty("params");
-            byte[] salt = Base64(element.GetProperty("salt"), $"{at}.salt", 16, 64);
+            // Exactly what a writer produces (docs/format.md 4): 16 bytes for a passphrase slot, 32 for key-file and recovery slots.
+            int saltSize = kind == KeyslotKind.Passphrase ? 16 : 32;
+            byte[] salt = Base64(element.GetProperty("salt"), $"{at}.salt", saltSize, saltSize);
             var values = new List<KeyValuePair<string, long>>();
             switch (name)
             {

@@ -58,6 +58,8 @@ public sealed class XattrCodec : IDisposable
         if (suffix.Length > MaxPlainSuffixBytes)
             throw new UnsupportedXattrNameException($"xattr name is too long to encrypt (at most {UserPrefix.Length + MaxPlainSuffixBytes} bytes)", tooLong: true);
         if (suffix.Contains((byte)0)) throw new UnsupportedXattrNameException("xattr name contains NUL");
+        // "user." alone is not a name (ext4 refuses it with EINVAL); never stored, so never accepted when read either.
+        if (suffix.IsEmpty) throw new UnsupportedXattrNameException("xattr name is empty after \"user.\"");
         return EncryptedPrefix + Base64UrlStrict.Encode(_nameSiv.Encrypt(suffix, NameAssociatedData));
     }
 
@@ -79,6 +81,7 @@ public sealed class XattrCodec : IDisposable
         {
             throw new XattrDecryptionException("xattr name does not authenticate (modified or from another volume)", e);
         }
+        if (suffix.Length == 0) throw new XattrDecryptionException("xattr name is empty after \"user.\", which no writer stores");
         var plain = new byte[UserPrefix.Length + suffix.Length];
         Encoding.ASCII.GetBytes(UserPrefix, plain);
         suffix.CopyTo(plain, UserPrefix.Length);

@@ -20,6 +20,17 @@ public class XattrCodecTests
     }
 
     [Fact]
+    public void An_empty_name_after_user_is_neither_stored_nor_accepted_when_read()
+    {
+        using XattrCodec codec = NewCodec();
+        Assert.Throws<UnsupportedXattrNameException>(() => codec.EncryptName("user."));
+        // What a writer with the key would produce for "user.": the reader refuses it all the same.
+        var siv = (CryptStack.Crypto.Primitives.AesSiv)typeof(XattrCodec).GetField("_nameSiv", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(codec)!;
+        string empty = XattrCodec.EncryptedPrefix + CryptStack.Crypto.Primitives.Base64UrlStrict.Encode(siv.Encrypt([], "xattr"u8.ToArray()));
+        Assert.Throws<XattrDecryptionException>(() => codec.DecryptName(empty));
+    }
+
+    [Fact]
     public void Longest_name_fits_in_xattr_name_max()
     {
         using XattrCodec codec = NewCodec();

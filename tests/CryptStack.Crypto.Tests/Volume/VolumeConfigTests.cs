@@ -353,3 +353,31 @@ public class VolumeFormatTests
         Assert.Contains(v1.MissingProtections, m => m.Contains("directory ids are not bound"));
     }
 }
+
+/// <summary>Issue 10's spec/code disagreements, resolved the safer way: the parser accepts exactly what a writer produces.</summary>
+public class SaltLengthTests
+{
+    [Theory]
+    [InlineData(0, 32)] // a passphrase slot with a 32-byte salt
+    [InlineData(0, 20)]
+    [InlineData(1, 16)] // a recovery slot with a 16-byte salt
+    [InlineData(1, 64)]
+    public void A_salt_of_another_length_than_its_slot_kind_writes_is_refused(int slot, int length)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "cryptstack-salt-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            using (CryptVolume.Create(dir, VolumeSecret.Passphrase(Encoding.UTF8.GetBytes("pw")),
+                new KdfOptions { Argon2MemoryKiB = 1024, Argon2Iterations = 1 }).Volume) { }
+            string path = Path.Combine(dir, "cryptstack.conf");
+            JsonNode root = JsonNode.Parse(File.ReadAllText(path))!;
+            root["keyslots"]!.AsArray()[slot]!["kdf"]!["salt"] = Convert.ToBase64String(new byte[length]);
+            File.WriteAllText(path, root.ToJsonString());
+            var e = Assert.Throws<VolumeException>(() => CryptVolume.ReadInfo(dir));
+            Assert.Contains("salt", e.Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
+
