@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need=()
+# fusermount3 mounts for users other than root; the daemon speaks the FUSE protocol itself (no libfuse).
 command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)
-[ -e /usr/lib/x86_64-linux-gnu/libfuse3.so.3 ] || ldconfig -p 2>/dev/null | grep -q libfuse3.so.3 || need+=(libfuse3-3)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)

@@ -1,35 +1,27 @@
-using System.Runtime.InteropServices;
-
 namespace CryptStack.Fuse;
 
-/// <summary>struct fuse_file_info (libfuse 3.14, 40 bytes).</summary>
-[StructLayout(LayoutKind.Sequential)]
+/// <summary>What a request knows about an open file: the open(2) flags and the handle the filesystem chose.</summary>
 public struct FuseFileInfo
 {
-    private const uint DirectIoBit = 1u << 1;
-    private const uint KeepCacheBit = 1u << 2;
-    private const uint NonSeekableBit = 1u << 4;
-    private const uint CacheReaddirBit = 1u << 6;
-
     /// <summary>open(2) flags.</summary>
     public int Flags;
-    private uint _bits;
-    private uint _padding2;
     /// <summary>File handle chosen by the filesystem at open/create/opendir.</summary>
     public ulong FileHandle;
     public ulong LockOwner;
-    public uint PollEvents;
-    private uint _pad;
-
-    public bool DirectIo { readonly get => (_bits & DirectIoBit) != 0; set => Set(DirectIoBit, value); }
-    public bool KeepCache { readonly get => (_bits & KeepCacheBit) != 0; set => Set(KeepCacheBit, value); }
-    public bool NonSeekable { readonly get => (_bits & NonSeekableBit) != 0; set => Set(NonSeekableBit, value); }
-    public bool CacheReaddir { readonly get => (_bits & CacheReaddirBit) != 0; set => Set(CacheReaddirBit, value); }
-
-    private void Set(uint bit, bool on) => _bits = on ? _bits | bit : _bits & ~bit;
+    /// <summary>Reply flags (FOPEN_*): bypass the page cache for this open file.</summary>
+    public bool DirectIo;
+    /// <summary>Keep cached pages from earlier opens.</summary>
+    public bool KeepCache;
+    public bool NonSeekable;
+    /// <summary>Let the kernel cache this directory's listing.</summary>
+    public bool CacheReaddir;
+    /// <summary>Set by a filesystem that wants the kernel to do this file's I/O on a backing file (FOPEN_PASSTHROUGH).</summary>
+    public int BackingId;
+    /// <summary>The write comes from the page cache (writeback), not from a caller's write(2).</summary>
+    public bool WritePage;
 }
 
-/// <summary>A fuse_file_info that libfuse may pass as NULL (getattr and setattr without an open file).</summary>
+/// <summary>A <see cref="FuseFileInfo"/> that may be absent (getattr and setattr without an open file).</summary>
 public readonly unsafe ref struct FileInfoRef
 {
     private readonly FuseFileInfo* _info;

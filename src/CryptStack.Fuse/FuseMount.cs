@@ -1,140 +1,68 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
-using CryptStack.Fuse.Interop;
+using CryptStack.Fuse.Mounting;
+using CryptStack.Fuse.Protocol;
+using CryptStack.Fuse.Session;
 
 namespace CryptStack.Fuse;
 
 /// <summary>
-/// A mounted filesystem served by libfuse's low-level (inode) API and its multithreaded loop on a
-/// dedicated thread (docs/fuse-binding.md says why the low-level API).
-/// Dispose (or <see cref="Unmount"/>) ends it; an external `fusermount3 -u` ends it too,
-/// and <see cref="WaitForUnmountAsync"/> completes either way.
+/// A mounted filesystem served over the FUSE kernel protocol by our own session
+/// (docs/fuse-binding.md). Dispose (or <see cref="Unmount"/>) ends it; an external
+/// `fusermount3 -u` ends it too, and <see cref="WaitForUnmountAsync"/> completes either way.
 /// </summary>
-public sealed unsafe class FuseMount : IDisposable
+public sealed class FuseMount : IDisposable
 {
-    /// <summary>Where callback exceptions are reported (operation name, exception).</summary>
+    /// <summary>Where request failures are reported (operation name, exception).</summary>
     public static Action<string, Exception>? CallbackFailed { get; set; }
 
-    private readonly MountOptions _options;
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly FuseSession _session;
     private readonly object _gate = new();
-    private GCHandle _self;
-    private nint _session;
-    private FuseLowLevelOps* _ops;
-    private NativeArgv _argv;
-    private Thread? _loop;
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _unmountRequested;
 
     public string MountPoint { get; }
-    internal IFuseLowLevelFileSystem FileSystem { get; }
-    internal MountOptions Options => _options;
 
-    private FuseMount(string mountPoint, IFuseLowLevelFileSystem fileSystem, MountOptions options)
+    private FuseMount(string mountPoint, FuseSession session)
     {
         MountPoint = mountPoint;
-        FileSystem = fileSystem;
-        _options = options;
+        _session = session;
+        _session.Initialized += () => _initialized.TrySetResult();
+        _session.Ended.ContinueWith(_ => _initialized.TrySetResult(), TaskScheduler.Default);
     }
 
     /// <summary>Mounts <paramref name="fileSystem"/> at <paramref name="mountPoint"/> and starts serving it.</summary>
-    public static FuseMount Mount(string mountPoint, IFuseLowLevelFileSystem fileSystem, MountOptions options)
+    public static FuseMount Mount(string mountPoint, IFuseLowLevelFileSystem fileSystem, MountOptions options, RequestLog? debug = null)
     {
-        var mount = new FuseMount(Path.GetFullPath(mountPoint), fileSystem, options);
-        try
-        {
-            mount.Start();
-            return mount;
-        }
-        catch
-        {
-            mount.FreeNative();
-            throw;
-        }
-    }
-
-    private void Start()
-    {
-        _self = GCHandle.Alloc(this);
-        _ops = (FuseLowLevelOps*)NativeMemory.AllocZeroed((nuint)sizeof(FuseLowLevelOps));
-        FuseLowLevelCallbacks.Fill(_ops);
-        _argv = new NativeArgv(["cryptstack", "-o", _options.ToOptionString()]);
-
-        var args = new FuseArgs { Argc = _argv.Count, Argv = _argv.Pointer, Allocated = 0 };
-        _session = LibFuseLowLevel.SessionNew(&args, _ops, (nuint)sizeof(FuseLowLevelOps), GCHandle.ToIntPtr(_self));
-        if (_session == 0)
-            throw new FuseException($"libfuse rejected the mount options '{_options.ToOptionString()}'");
-
-        byte[] mp = Encoding.UTF8.GetBytes(MountPoint + "\0");
-        int rc;
-        fixed (byte* p = mp) rc = LibFuseLowLevel.SessionMount(_session, p);
-        if (rc != 0)
-        {
-            LibFuseLowLevel.SessionDestroy(_session);
-            _session = 0;
-            throw new FuseException($"cannot mount on {MountPoint} (is /dev/fuse available and the mount point an existing directory?)");
-        }
-
-        _loop = new Thread(RunLoop) { Name = "fuse-loop", IsBackground = true };
-        _loop.Start();
-    }
-
-    internal void Configure(FuseConnInfo* conn)
-    {
-        conn->Want |= conn->Capable & (FuseCapabilities.ParallelDirops | FuseCapabilities.AtomicOTrunc);
-        // Splicing measured slower for this workload (shared/FUSE-FROM-DOTNET.md).
-        conn->Want &= ~(FuseCapabilities.SpliceRead | FuseCapabilities.SpliceWrite | FuseCapabilities.SpliceMove);
-        // The kernel applies the caller's umask before mkdir/mknod/create reach us (no FUSE_DONT_MASK),
-        // as it does for the path API; the daemon runs with umask 0.
-        conn->Want &= ~FuseCapabilities.DontMask;
-        // readdirplus only when it saves lookups: libfuse's adaptive mode lets the kernel choose.
-        conn->Want |= conn->Capable & (FuseCapabilities.ReaddirPlus | FuseCapabilities.ReaddirPlusAuto);
-    }
-
-    /// <summary>What auto_cache and direct_io do in the path API, per open file.</summary>
-    internal void ApplyCachePolicy(FuseFileInfo* fi)
-    {
-        if (_options.DirectIo) fi->DirectIo = true;
-        // The kernel drops cached pages itself when it sees mtime or size change (FUSE_AUTO_INVAL_DATA).
-        else if (_options.AutoCache) fi->KeepCache = true;
-    }
-
-    private void RunLoop()
-    {
-        nint cfg = LibFuse.LoopConfigCreate();
-        try
-        {
-            LibFuse.LoopConfigSetMaxThreads(cfg, _options.MaxThreads);
-            // Keep every worker the loop starts until it ends: libfuse 3.14 otherwise ends workers above
-            // the idle limit and starts new ones under load, and each new native thread costs a runtime
-            // attach and a fresh reply buffer (issue #15). At most MaxThreads threads, each mostly asleep.
-            LibFuse.LoopConfigSetIdleThreads(cfg, _options.MaxThreads);
-            // One /dev/fuse fd per worker thread: requests are spread without a shared queue.
-            LibFuse.LoopConfigSetCloneFd(cfg, 1);
-            LibFuseLowLevel.SessionLoopMt(_session, cfg);
-        }
-        catch (Exception e)
-        {
-            CallbackFailed?.Invoke("loop", e);
-        }
-        finally
-        {
-            LibFuse.LoopConfigDestroy(cfg);
-            lock (_gate)
-            {
-                LibFuseLowLevel.SessionUnmount(_session);
-                LibFuseLowLevel.SessionDestroy(_session);
-                _session = 0;
-                FreeNative();
-            }
-            _ended.TrySetResult();
-        }
+        string full = Path.GetFullPath(mountPoint);
+        int fd = KernelMounter.Mount(full, options);
+        var session = new FuseSession(fileSystem, options, fd, debug);
+        var mount = new FuseMount(full, session);
+        session.Start();
+        return mount;
     }
 
     /// <summary>Completes when the filesystem is no longer served (unmounted by anyone).</summary>
-    public Task WaitForUnmountAsync() => _ended.Task;
+    public Task WaitForUnmountAsync() => _session.Ended;
 
-    public bool IsServing => !_ended.Task.IsCompleted;
+    public bool IsServing => !_session.Ended.IsCompleted;
+
+    /// <summary>Completes once the kernel's INIT is answered (or the session ended first).</summary>
+    public Task Initialized => _initialized.Task;
+
+    /// <summary>What INIT negotiated, for logs and tests: protocol minor, flags offered and taken, workers.</summary>
+    public FuseConnectionInfo Connection => new(_session.KernelMinor, _session.Minor, _session.Offered, _session.Taken,
+        _session.WorkerCount, _session.RingCount, _session.RingRequests);
+
+    /// <summary>FUSE_NOTIFY_INVAL_INODE: drop cached attributes, and pages in [offset, offset+length) (length 0: all; offset -1: attributes only). 0 or -errno.</summary>
+    public int InvalidateInode(ulong node, long offset = 0, long length = 0) => _session.InvalidateInode(node, offset, length);
+
+    /// <summary>FUSE_NOTIFY_INVAL_ENTRY: forget the cached lookup of <paramref name="name"/> in <paramref name="parent"/>. Never from inside a request on that directory (the kernel holds its lock).</summary>
+    public int InvalidateEntry(ulong parent, ReadOnlySpan<byte> name) => _session.InvalidateEntry(parent, name);
+
+    /// <summary>FUSE_NOTIFY_DELETE: the entry is gone (also drops the child's dentry if it matches).</summary>
+    public int NotifyDelete(ulong parent, ulong child, ReadOnlySpan<byte> name) => _session.NotifyDelete(parent, child, name);
+
+    /// <summary>FUSE_NOTIFY_PRUNE (7.45): let the kernel drop unused nodes now (FORGET follows for those it drops).</summary>
+    public int Prune(ReadOnlySpan<ulong> nodes) => _session.Prune(nodes);
 
     /// <summary>
     /// Stops serving and detaches the mount. Open files keep a lazily detached mount alive, so
@@ -146,81 +74,32 @@ public sealed unsafe class FuseMount : IDisposable
         string? connection = null;
         lock (_gate)
         {
-            if (_session == 0 || _unmountRequested) goto wait;
+            if (!IsServing || _unmountRequested) goto wait;
             _unmountRequested = true;
             connection = FuseConnections.FindConnection(MountPoint);
-            LibFuseLowLevel.SessionExit(_session);
         }
-        // Wake the workers blocked on /dev/fuse: detaching the mount makes their reads fail.
-        Detach(MountPoint);
+        // Detaching the mount ends the connection once nothing uses it: the workers' reads then fail with ENODEV.
+        KernelMounter.Detach(MountPoint);
     wait:
-        if (_ended.Task.Wait(timeout)) return true;
+        if (_session.Ended.Wait(timeout)) return true;
         if (connection != null) FuseConnections.Abort(connection);
-        return _ended.Task.Wait(TimeSpan.FromSeconds(5));
-    }
-
-    private static void Detach(string mountPoint)
-    {
-        if (LibC.GetEuid() == 0)
-        {
-            byte[] mp = Encoding.UTF8.GetBytes(mountPoint + "\0");
-            fixed (byte* p = mp)
-                if (LibC.Umount2(p, LibC.MNT_DETACH) == 0) return;
-        }
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo("fusermount3", ["-u", "-z", mountPoint])
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            });
-            p?.WaitForExit(10_000);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // No fusermount3: nothing more we can do than the connection abort after the timeout.
-        }
+        return _session.Ended.Wait(TimeSpan.FromSeconds(5));
     }
 
     public void Dispose()
     {
         Unmount(TimeSpan.FromSeconds(10));
     }
+}
 
-    private void FreeNative()
-    {
-        if (_ops != null) { NativeMemory.Free(_ops); _ops = null; }
-        _argv.Dispose();
-        if (_self.IsAllocated) _self.Free();
-    }
-
-    /// <summary>argv in native memory: libfuse may keep pointers into it for the mount's lifetime.</summary>
-    private struct NativeArgv : IDisposable
-    {
-        public byte** Pointer;
-        public int Count;
-
-        public NativeArgv(string[] args)
-        {
-            Count = args.Length;
-            Pointer = (byte**)NativeMemory.AllocZeroed((nuint)(sizeof(nint) * (args.Length + 1)));
-            for (int i = 0; i < args.Length; i++)
-            {
-                byte[] s = Encoding.UTF8.GetBytes(args[i]);
-                byte* p = (byte*)NativeMemory.AllocZeroed((nuint)s.Length + 1);
-                s.CopyTo(new Span<byte>(p, s.Length));
-                Pointer[i] = p;
-            }
-        }
-
-        public void Dispose()
-        {
-            if (Pointer == null) return;
-            for (int i = 0; i < Count; i++) NativeMemory.Free(Pointer[i]);
-            NativeMemory.Free(Pointer);
-            Pointer = null;
-        }
-    }
+/// <summary>What INIT negotiated: the kernel's protocol minor, ours, the flags (flags | flags2 &lt;&lt; 32) offered and taken,
+/// how many threads read /dev/fuse, how many io_uring queues serve, and how many requests came through them.</summary>
+public sealed record FuseConnectionInfo(uint KernelMinor, uint Minor, ulong Offered, ulong Taken, int Workers, int Rings, long RingRequests)
+{
+    public bool Has(ulong flag) => (Taken & flag) != 0;
+    public string Transport => Rings > 0 ? $"io_uring ({Rings} queues)" : "/dev/fuse";
+    public override string ToString() =>
+        $"protocol 7.{Minor} (kernel 7.{KernelMinor}), {Workers} /dev/fuse workers, transport {Transport}; offered: {FuseInitFlags.Describe(Offered)}; taken: {FuseInitFlags.Describe(Taken)}";
 }
 
 public sealed class FuseException(string message) : Exception(message);

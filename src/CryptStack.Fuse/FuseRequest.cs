@@ -1,18 +1,25 @@
-using CryptStack.Fuse.Interop;
-
 namespace CryptStack.Fuse;
 
-/// <summary>Who made the request being served on this thread (fuse_req_ctx), and what it may ask of the kernel.</summary>
-public static unsafe class FuseRequest
+/// <summary>Who made the request being served on this thread (the fuse_in_header's uid, gid and pid).</summary>
+public static class FuseRequest
 {
-    /// <summary>The low-level request (fuse_req_t) this thread is serving, or 0.</summary>
-    [ThreadStatic] internal static nint Current;
+    [ThreadStatic] private static bool t_serving;
+    [ThreadStatic] private static uint t_uid, t_gid;
+    [ThreadStatic] private static int t_pid;
 
-    private static FuseCtx* LowLevel => Current == 0 ? null : LibFuseLowLevel.RequestContext(Current);
+    internal static void Begin(uint uid, uint gid, uint pid)
+    {
+        t_uid = uid;
+        t_gid = gid;
+        t_pid = (int)pid;
+        t_serving = true;
+    }
+
+    internal static void End() => t_serving = false;
 
     // No request on a thread that is not serving one (tests, benchmarks, offline
     // tools driving a filesystem directly): such calls act for root, as the daemon itself.
-    public static uint CallerUid => LowLevel is var l && l != null ? l->Uid : 0;
-    public static uint CallerGid => LowLevel is var l && l != null ? l->Gid : 0;
-    public static int CallerPid => LowLevel is var l && l != null ? l->Pid : 0;
+    public static uint CallerUid => t_serving ? t_uid : 0;
+    public static uint CallerGid => t_serving ? t_gid : 0;
+    public static int CallerPid => t_serving ? t_pid : 0;
 }

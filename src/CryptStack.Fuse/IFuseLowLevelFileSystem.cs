@@ -1,9 +1,8 @@
-using System.Runtime.InteropServices;
+using CryptStack.Fuse.Protocol;
 
 namespace CryptStack.Fuse;
 
-/// <summary>struct fuse_entry_param (176 bytes): the node the kernel gets for a name. The binding fills the timeouts.</summary>
-[StructLayout(LayoutKind.Sequential)]
+/// <summary>The node the kernel gets for a name (fuse_entry_out before conversion). The session fills the timeouts.</summary>
 public struct FuseEntryParam
 {
     /// <summary>Node id the kernel uses in later requests; 0 means "no such entry" (a cacheable negative lookup).</summary>
@@ -21,11 +20,11 @@ public static class SetAttrFields
 }
 
 /// <summary>
-/// A filesystem served over libfuse3's low-level (inode) API. Nodes are the ids the filesystem
+/// A filesystem served over the FUSE kernel protocol (inode based, src/CryptStack.Fuse/Session). Nodes are the ids the filesystem
 /// hands out in <see cref="FuseEntryParam.Ino"/>; every reply that carries an entry (lookup,
 /// mknod, mkdir, symlink, link, create, readdirplus entries) counts one lookup the kernel later
 /// gives back through <see cref="Forget"/>. Node 1 is the root. Results are 0, a count, or -errno;
-/// the binding sends the reply. Methods run concurrently on libfuse's worker threads.
+/// the session sends the reply. Methods run concurrently on the session's worker threads.
 /// </summary>
 public interface IFuseLowLevelFileSystem
 {
@@ -65,56 +64,54 @@ public interface IFuseLowLevelFileSystem
     long LSeek(ulong node, long offset, int whence, ref FuseFileInfo fi);
 }
 
-/// <summary>The reply buffer of one readdir request (fuse_add_direntry / fuse_add_direntry_plus).</summary>
+/// <summary>The reply buffer of one readdir request: struct fuse_dirent or fuse_direntplus records, 8-byte aligned.</summary>
 public unsafe ref struct DirectoryBuffer
 {
-    private readonly nint _req;
     private readonly byte* _buffer;
     private readonly int _size;
     private readonly double _attrTimeout, _entryTimeout;
     public int Used { get; private set; }
 
-    internal DirectoryBuffer(nint req, byte* buffer, int size, double attrTimeout, double entryTimeout)
+    internal DirectoryBuffer(byte* buffer, int size, double attrTimeout, double entryTimeout)
     {
-        _req = req;
         _buffer = buffer;
         _size = size;
         _attrTimeout = attrTimeout;
         _entryTimeout = entryTimeout;
     }
 
+    private static int Align8(int n) => (n + 7) & ~7;
+
     /// <summary>Adds an entry; false (and nothing added) when it does not fit.</summary>
     public bool Add(ReadOnlySpan<byte> name, in Stat stat, long nextOffset)
     {
-        Span<byte> z = stackalloc byte[name.Length + 1];
-        name.CopyTo(z);
-        z[name.Length] = 0;
-        fixed (byte* n = z)
-        fixed (Stat* s = &stat)
-        {
-            nuint need = Interop.LibFuseLowLevel.AddDirEntry(_req, _buffer + Used, (nuint)(_size - Used), n, s, nextOffset);
-            if (need > (nuint)(_size - Used)) return false;
-            Used += (int)need;
-            return true;
-        }
+        int need = Align8(sizeof(FuseDirent) + name.Length);
+        if (need > _size - Used) return false;
+        byte* p = _buffer + Used;
+        *(FuseDirent*)p = new FuseDirent { Ino = stat.Ino, Off = (ulong)nextOffset, Namelen = (uint)name.Length, Type = (stat.Mode & 0xF000) >> 12 };
+        WriteName(p + sizeof(FuseDirent), name, need - sizeof(FuseDirent));
+        Used += need;
+        return true;
     }
 
     /// <summary>Adds an entry with its node (readdirplus); false when it does not fit, and the caller must drop the lookup.</summary>
     public bool AddPlus(ReadOnlySpan<byte> name, in FuseEntryParam entry, long nextOffset)
     {
-        Span<byte> z = stackalloc byte[name.Length + 1];
-        name.CopyTo(z);
-        z[name.Length] = 0;
-        var timed = entry;
-        timed.AttrTimeout = _attrTimeout;
-        timed.EntryTimeout = _entryTimeout;
-        fixed (byte* n = z)
-        {
-            FuseEntryParam* e = &timed;
-            nuint need = Interop.LibFuseLowLevel.AddDirEntryPlus(_req, _buffer + Used, (nuint)(_size - Used), n, e, nextOffset);
-            if (need > (nuint)(_size - Used)) return false;
-            Used += (int)need;
-            return true;
-        }
+        int need = Align8(sizeof(FuseDirentplus) + name.Length);
+        if (need > _size - Used) return false;
+        byte* p = _buffer + Used;
+        var plus = (FuseDirentplus*)p;
+        AttrConversion.ToEntryOut(entry, _entryTimeout, _attrTimeout, out plus->EntryOut);
+        plus->Dirent = new FuseDirent { Ino = entry.Attr.Ino, Off = (ulong)nextOffset, Namelen = (uint)name.Length, Type = (entry.Attr.Mode & 0xF000) >> 12 };
+        WriteName(p + sizeof(FuseDirentplus), name, need - sizeof(FuseDirentplus));
+        Used += need;
+        return true;
+    }
+
+    private static void WriteName(byte* at, ReadOnlySpan<byte> name, int room)
+    {
+        var dest = new Span<byte>(at, room);
+        name.CopyTo(dest);
+        dest[name.Length..].Clear();
     }
 }

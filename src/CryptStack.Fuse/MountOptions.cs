@@ -2,7 +2,7 @@ using System.Text;
 
 namespace CryptStack.Fuse;
 
-/// <summary>How a filesystem is mounted: the kernel mount options and libfuse's cache settings.</summary>
+/// <summary>How a filesystem is mounted: the kernel mount options and the cache settings the replies carry.</summary>
 public sealed record MountOptions
 {
     /// <summary>First column of /proc/mounts: the backing directory, so `mount` shows what is mounted.</summary>
@@ -17,12 +17,21 @@ public sealed record MountOptions
     public double AttrTimeout { get; init; } = 1.0;
     public double EntryTimeout { get; init; } = 1.0;
     public double NegativeTimeout { get; init; }
-    /// <summary>Keep cached pages across opens unless mtime or size changed (libfuse auto_cache).</summary>
+    /// <summary>Keep cached pages across opens unless mtime or size changed (FOPEN_KEEP_CACHE with FUSE_AUTO_INVAL_DATA).</summary>
     public bool AutoCache { get; init; } = true;
-    /// <summary>Bypass the page cache for every file (breaks shared writable mmap on libfuse 3.14).</summary>
+    /// <summary>Bypass the page cache for every file (shared writable mmap still works: FUSE_DIRECT_IO_ALLOW_MMAP).</summary>
     public bool DirectIo { get; init; }
+    /// <summary>Upper bound on worker threads; the session runs one per core within it (more lost here: docs/fuse-binding.md).</summary>
     public uint MaxThreads { get; init; } = 16;
-    /// <summary>Further raw -o options, passed to libfuse as they are.</summary>
+    /// <summary>How requests travel: io_uring when the kernel offers it (root enabled /sys/module/fuse/parameters/enable_uring), else /dev/fuse.</summary>
+    public FuseTransport Transport { get; init; } = FuseTransport.Auto;
+    /// <summary>Let the kernel do reads, writes and mmap on the backing file when the filesystem offers it (<see cref="IFusePassthrough"/>; needs root).</summary>
+    public bool Passthrough { get; init; }
+    /// <summary>With a debug request log: also print names (plaintext file names; off by default).</summary>
+    public bool LogNames { get; init; }
+    /// <summary>Mount through fusermount3 even as root (the path every other user takes; tests use it).</summary>
+    public bool UseFusermount { get; init; }
+    /// <summary>Further generic mount flags (nosuid, noexec, noatime, ...), applied as mount(2) flags or passed to fusermount3.</summary>
     public IReadOnlyList<string> Extra { get; init; } = [];
 
     internal string ToOptionString()
@@ -39,7 +48,7 @@ public sealed record MountOptions
         return string.Join(',', parts);
     }
 
-    // libfuse splits -o on commas; a backslash escapes the next character.
+    // fusermount3 splits -o on commas; a backslash escapes the next character.
     private static string Escape(string value)
     {
         var sb = new StringBuilder(value.Length);
@@ -50,4 +59,15 @@ public sealed record MountOptions
         }
         return sb.ToString();
     }
+}
+
+/// <summary>The channel requests and replies travel on (docs/fuse-binding.md, "Transports").</summary>
+public enum FuseTransport
+{
+    /// <summary>io_uring when the kernel offers FUSE_OVER_IO_URING, /dev/fuse otherwise.</summary>
+    Auto,
+    /// <summary>Always /dev/fuse, one cloned descriptor per worker.</summary>
+    DevFuse,
+    /// <summary>io_uring; falls back to /dev/fuse (with a log line) when the kernel does not offer it.</summary>
+    IoUring,
 }

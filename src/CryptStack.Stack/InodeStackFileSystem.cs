@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace CryptStack.Stack;
 
 /// <summary>
-/// The stacked filesystem over libfuse's low-level (inode) API. Every node the kernel knows has
+/// The stacked filesystem over the FUSE protocol's inode-based requests. Every node the kernel knows has
 /// an O_PATH descriptor of its backing inode (<see cref="InodeTable"/>; a bounded cache, reopened
 /// from the node's parent and backing name when it was closed), and every operation runs on
 /// (parent node descriptor, backing name) or on the node's own descriptor: no path is resolved

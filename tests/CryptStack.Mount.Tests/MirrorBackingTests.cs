@@ -31,7 +31,7 @@ public sealed class MirrorBackingTests
             Assert.Equal(0ul, LibC.FStatOf(fd).NLink);
         }
         finally { LibC.Close(fd); }
-        // libfuse unlinks the hidden name after the last close, asynchronously to close(2).
+        // The daemon unlinks the hidden name after the last close, asynchronously to close(2).
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (Directory.EnumerateFileSystemEntries(m.B("d")).Any() && DateTime.UtcNow < deadline) Thread.Sleep(20);
         Assert.Empty(Directory.EnumerateFileSystemEntries(m.B("d")));

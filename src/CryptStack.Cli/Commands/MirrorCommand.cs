@@ -35,7 +35,9 @@ internal static class MirrorCommand
             var job = new MountJob
             {
                 MountPoint = target,
-                Options = parsed.Mount,
+                // The mirror's file data never needs the daemon: the kernel reads and writes the backing
+                // files itself where it allows (root, kernel 6.9+), unless -o nopassthrough.
+                Options = parsed.Mount with { Passthrough = parsed.Passthrough ?? true },
                 NotifyParent = notify,
                 Shared = parsed.Shared,
                 PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),

@@ -11,13 +11,14 @@ internal sealed partial class MountOptionSet
     public Option<bool> Foreground { get; } = new("--foreground", "-f") { Description = "Stay in the foreground; logs go to stderr" };
     public Option<string[]> Options { get; } = new("-o")
     {
-        Description = "Mount options, comma separated: ro, allow_other, nonempty, shared (storage used by other hosts too: no kernel caching), direct_io, fsname=NAME, attr_timeout=SECONDS, entry_timeout=SECONDS; and the kernel's nosuid, nodev, noexec, noatime, sync, dirsync (and their opposites)",
+        Description = "Mount options, comma separated: ro, allow_other, nonempty, shared (storage used by other hosts too: no kernel caching), direct_io, fsname=NAME, attr_timeout=SECONDS, entry_timeout=SECONDS, transport=auto|dev|uring (FUSE over io_uring when the kernel offers it), nopassthrough (mirror: the daemon serves file data); and the kernel's nosuid, nodev, noexec, noatime, sync, dirsync (and their opposites)",
         AllowMultipleArgumentsPerToken = false,
     };
     public Option<string?> PidFile { get; } = new("--pid-file") { Description = "Write the daemon's process id to this file while mounted" };
     public Option<string?> LogFile { get; } = new("--log-file") { Description = "Also append the daemon's log to this file" };
     public Option<string?> Idle { get; } = new("--idle", "-i") { Description = "Unmount after this long without use: no open file and no open, create or listing (stat does not count). Go durations: 90s, 10m, 1h30m; 0: never", HelpName = "DURATION" };
-    public Option<bool> Debug { get; } = new("--debug") { Description = "Debug logging" };
+    public Option<bool> Debug { get; } = new("--debug") { Description = "Debug logging, with one line per FUSE request and reply (no file names or contents)" };
+    public Option<bool> DebugNames { get; } = new("--debug-names") { Description = "With --debug: also print file names (in plaintext) in the request log" };
     public Option<bool> NotifyReady { get; } = new(Daemon.DaemonLauncher.NotifyReadyOption) { Hidden = true };
 
     public void AddTo(Command command)
@@ -28,6 +29,7 @@ internal sealed partial class MountOptionSet
         command.Options.Add(LogFile);
         command.Options.Add(Idle);
         command.Options.Add(Debug);
+        command.Options.Add(DebugNames);
         command.Options.Add(NotifyReady);
     }
 
@@ -39,12 +41,14 @@ internal sealed partial class MountOptionSet
     ];
 
     /// <param name="Shared">-o shared: the backing storage is also used by other hosts or mounts.</param>
-    public sealed record Parsed(MountOptions Mount, bool Shared, bool AllowNonEmpty, TimeSpan? Idle);
+    /// <param name="Passthrough">-o passthrough / nopassthrough, when given (the mirror's default is on).</param>
+    public sealed record Parsed(MountOptions Mount, bool Shared, bool AllowNonEmpty, TimeSpan? Idle, bool? Passthrough = null);
 
     public Parsed Parse(ParseResult result, string source)
     {
-        var mount = new MountOptions { FsName = source };
+        var mount = new MountOptions { FsName = source, LogNames = result.GetValue(DebugNames) };
         bool shared = false;
+        bool? passthrough = null;
         bool nonEmpty = false;
         foreach (string group in result.GetValue(Options) ?? [])
         foreach (string raw in group.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -64,15 +68,25 @@ internal sealed partial class MountOptionSet
                 "entry_timeout" => mount with { EntryTimeout = Seconds(key, value) },
                 "shared" => mount with { AttrTimeout = 0, EntryTimeout = 0, NegativeTimeout = 0, AutoCache = false, DirectIo = true },
                 "nonempty" => mount,
+                "transport" => mount with { Transport = value switch
+                {
+                    "auto" => FuseTransport.Auto,
+                    "dev" or "dev_fuse" => FuseTransport.DevFuse,
+                    "uring" or "io_uring" => FuseTransport.IoUring,
+                    _ => throw new CliException(ExitCodes.Usage, $"-o transport= takes auto, dev or uring, not '{value}'"),
+                } },
+                "passthrough" or "nopassthrough" => mount,
                 _ when KernelFlags.Contains(key) && eq < 0 => mount with { Extra = [.. mount.Extra, key] },
                 _ => throw new CliException(ExitCodes.Usage, $"unknown mount option '{raw}' (see --help)"),
             };
             if (key == "nonempty") nonEmpty = true;
             if (key == "shared") shared = true;
+            if (key == "passthrough") passthrough = true;
+            if (key == "nopassthrough") passthrough = false;
         }
         if (shared && CryptStack.Stack.SharedStorageCheck.Problem(source) is { } problem)
             throw new CliException(ExitCodes.Refused, "-o shared: " + problem);
-        return new Parsed(mount, shared, nonEmpty, ParseDuration(result.GetValue(Idle)));
+        return new Parsed(mount, shared, nonEmpty, ParseDuration(result.GetValue(Idle)), passthrough);
     }
 
     private static double Seconds(string key, string value) =>

@@ -59,8 +59,9 @@ internal static class MountPoints
             throw new CliException(ExitCodes.MountPointNotEmpty, $"{mountPoint}: mount point is not empty (use -o nonempty to mount over it anyway)");
         if (!File.Exists("/dev/fuse"))
             throw new CliException(ExitCodes.FuseMissing, "/dev/fuse is missing: load the fuse kernel module (modprobe fuse)");
-        if (!NativeLibraryExists("libfuse3.so.3"))
-            throw new CliException(ExitCodes.FuseMissing, "libfuse3 is not installed (Debian: apt-get install fuse3)");
+        // Root mounts with mount(2); everyone else needs the setuid fusermount3 (the daemon needs no libfuse).
+        if (Posix.GetEuid() != 0 && !OnPath("fusermount3"))
+            throw new CliException(ExitCodes.FuseMissing, "fusermount3 is not installed (Debian: apt-get install fuse3)");
     }
 
     public static bool Responds(string mountPoint)
@@ -73,10 +74,6 @@ internal static class MountPoints
         catch (IOException) { return false; }
     }
 
-    private static bool NativeLibraryExists(string name)
-    {
-        if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out nint handle)) return false;
-        System.Runtime.InteropServices.NativeLibrary.Free(handle);
-        return true;
-    }
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Any(d => File.Exists(Path.Combine(d, program)));
 }

@@ -7,7 +7,7 @@ namespace CryptStack.Cli.Daemon;
 
 /// <summary>
 /// Serves one mount for the generic host's lifetime. SIGINT and SIGTERM reach us through the
-/// host (which owns those signals in .NET, so libfuse's handlers never run); an external
+/// host (which owns those signals in .NET); an external
 /// `fusermount3 -u` ends the FUSE loop, and then we stop the host.
 /// </summary>
 internal sealed class MountService(
@@ -33,7 +33,12 @@ internal sealed class MountService(
         {
             // Before mounting: a pid file that cannot be written fails the mount, not a live one.
             if (job.PidFile != null) DaemonFiles.Write(job.PidFile, Environment.ProcessId + "\n");
-            _mount = FuseMount.Mount(job.MountPoint, _fs, job.Options);
+            // --debug: one line per FUSE request and reply.
+            var fuseLog = loggers.CreateLogger("fuse");
+            var requests = fuseLog.IsEnabled(LogLevel.Debug)
+                ? new Fuse.Session.RequestLog(line => fuseLog.LogDebug("{Request}", line), job.Options.LogNames)
+                : null;
+            _mount = FuseMount.Mount(job.MountPoint, _fs, job.Options, requests);
         }
         catch
         {
@@ -49,6 +54,7 @@ internal sealed class MountService(
         {
             log.LogWarning("{MountPoint}: cannot write the mount record ({Reason}); `cryptstack unmount` will not wait for this daemon", job.MountPoint, e.Message);
         }
+        log.LogDebug("FUSE connection: {Connection}", _mount.Connection);
         log.LogInformation("{Source} mounted on {MountPoint}{ReadOnly}", job.Options.FsName, job.MountPoint, job.Options.ReadOnly ? " (read-only)" : "");
 
         _mount.WaitForUnmountAsync().ContinueWith(_ =>
