@@ -40,7 +40,7 @@ public static class ExitCodes
         new(NotAVolume, "no cryptstack.conf (nor its backup) in the directory", "11"),
         new(AlreadyMounted, "something is already mounted on the mount point", "0 (mounts on top)"),
         new(MountPointNotEmpty, "the mount point is not empty (-o nonempty overrides)", "10"),
-        new(FuseMissing, "/dev/fuse, libfuse3 or fusermount3 is missing", "19"),
+        new(FuseMissing, "/dev/fuse is missing, or fusermount3 for a user other than root", "19"),
         new(CorruptConfig, "cryptstack.conf is malformed or fails authentication", "11"),
         new(MountFailed, "the kernel or the mount daemon refused the mount", "19"),
         new(NotMounted, "unmount: no FUSE mount there", "- (fusermount3 -u: 1)"),

@@ -86,4 +86,25 @@ public class ProtocolFeatureTests
         File.WriteAllText(m.P("visible-name"), "x");
         Assert.Contains("\"visible-name\"", m.Log);
     }
+
+    [RootTheory("needs root to mount with allow_other, to chown and to become nobody")]
+    [InlineData("encrypted")]
+    [InlineData("mirror")]
+    public void An_O_TRUNC_open_by_another_user_and_a_chown_clear_setuid_as_on_a_local_filesystem(string kind)
+    {
+        // With HANDLE_KILLPRIV_V2 the kernel leaves this to the daemon (write and truncate: FilesystemBehaviour).
+        using var m = kind == "mirror" ? TestMount.Mirror("-o", "allow_other") : TestVolumes.Mount("-o", "allow_other");
+        string truncated = m.P("truncated"), chowned = m.P("chowned");
+        foreach (string p in new[] { truncated, chowned }) File.WriteAllText(p, "setuid program");
+        LibC.Check(LibC.Chmod(truncated, 0xdff /* 06777 */), "chmod 06777");
+        LibC.Check(LibC.Chmod(chowned, 0xded /* 06755 */), "chmod 06755");
+
+        var r = Shell.AsNobody($": > {Shell.Quote(truncated)}");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(0x1ffu, LibC.StatOf(truncated).Permissions);
+        Assert.Equal(0, LibC.StatOf(truncated).Size);
+
+        LibC.Check(LibC.Chown(chowned, 65534, 65534), "chown");
+        Assert.Equal(0x1edu, LibC.StatOf(chowned).Permissions); // 0755: ext4 clears both (setgid with group exec)
+    }
 }

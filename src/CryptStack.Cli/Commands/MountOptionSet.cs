@@ -33,7 +33,7 @@ internal sealed partial class MountOptionSet
         command.Options.Add(NotifyReady);
     }
 
-    /// <summary>Generic mount flags libfuse hands to the kernel as they are (fstab lines carry them).</summary>
+    /// <summary>Generic mount flags handed to the kernel as mount(2) flags (fstab lines carry them).</summary>
     private static readonly HashSet<string> KernelFlags =
     [
         "suid", "nosuid", "dev", "nodev", "exec", "noexec", "noatime", "nodiratime", "strictatime", "nostrictatime",

@@ -8,57 +8,78 @@ namespace CryptStack.Fuse.Session;
 internal sealed unsafe partial class FuseSession
 {
     private readonly object _passthroughGate = new();
-    /// <summary>Per node: open handles served by passthrough, and by the daemon. The kernel refuses
-    /// (EIO) to mix the two io modes on one inode, so a node keeps the mode of its first open.</summary>
-    private readonly Dictionary<ulong, (int Passthrough, int Cached)> _ioModes = [];
-    private readonly Dictionary<ulong, (ulong Node, int BackingId)> _backingByHandle = [];
+
+    /// <summary>Per node: its backing id while passthrough opens exist, and how many open handles are
+    /// served each way. The kernel refuses (EIO) both to mix the two io modes on one inode and to give
+    /// one inode two backing files, so a node keeps one backing id, registered at its first open and
+    /// closed at its last release.</summary>
+    private struct NodeIo
+    {
+        public int BackingId, Passthrough, Cached;
+    }
+
+    private readonly Dictionary<ulong, NodeIo> _nodeIo = [];
+    private readonly Dictionary<ulong, ulong> _nodeByHandle = [];
     private volatile bool _passthroughRefused;
 
     private bool PassthroughWanted => Options.Passthrough && FileSystem is IFusePassthrough;
 
-    /// <summary>Open handles whose I/O the kernel does on the backing file.</summary>
-    public int PassthroughOpens { get { lock (_passthroughGate) return _backingByHandle.Count(b => b.Value.BackingId > 0); } }
+    /// <summary>Nodes whose I/O the kernel does on the backing file right now.</summary>
+    public int PassthroughNodes { get { lock (_passthroughGate) return _nodeIo.Count(n => n.Value.BackingId > 0); } }
 
     /// <summary>After a successful OPEN or CREATE of a regular file: passthrough if we may, else the daemon serves it.</summary>
     public void AttachBacking(ulong node, ref FuseFileInfo fi)
     {
-        if (!Has(FuseInitFlags.Passthrough) || _passthroughRefused || FileSystem is not IFusePassthrough source) return;
+        if (!Has(FuseInitFlags.Passthrough) || FileSystem is not IFusePassthrough source) return;
         lock (_passthroughGate)
         {
-            _ioModes.TryGetValue(node, out var mode);
-            int id = -1;
-            if (mode.Cached == 0)
+            _nodeIo.TryGetValue(node, out var io);
+            if (io.BackingId == 0 && io.Cached == 0 && !_passthroughRefused && MayPassThrough(node, ref fi))
             {
                 int fd = source.BackingFd(node, fi.FileHandle);
-                if (fd >= 0) id = BackingOpen(fd);
+                if (fd >= 0) io.BackingId = BackingOpen(fd);
             }
-            if (id > 0)
+            if (io.BackingId > 0)
             {
-                fi.BackingId = id;
-                mode.Passthrough++;
+                fi.BackingId = io.BackingId;
+                io.Passthrough++;
             }
-            else mode.Cached++;
-            _ioModes[node] = mode;
-            _backingByHandle[fi.FileHandle] = (node, id);
+            else io.Cached++;
+            _nodeIo[node] = io;
+            _nodeByHandle[fi.FileHandle] = node;
         }
     }
 
-    /// <summary>At RELEASE: closes the backing id (the kernel keeps the backing file of files still open).</summary>
+    /// <summary>
+    /// Not for setuid/setgid files: with HANDLE_KILLPRIV_V2 the kernel leaves clearing those bits on
+    /// write to the daemon, which never sees a passed-through write. (A file made setuid while it is
+    /// open keeps the mode of its first open until its last release.)
+    /// </summary>
+    private bool MayPassThrough(ulong node, ref FuseFileInfo fi)
+    {
+        fixed (FuseFileInfo* p = &fi)
+            return FileSystem.GetAttr(node, out var st, new FileInfoRef(p)) == 0 && (st.Mode & 0xC00) == 0;
+    }
+
+    /// <summary>At RELEASE: the node's backing id is closed with its last passthrough handle (the kernel keeps its own reference while files are open).</summary>
     public void DetachBacking(ulong fileHandle)
     {
         if (!Has(FuseInitFlags.Passthrough)) return;
         lock (_passthroughGate)
         {
-            if (!_backingByHandle.Remove(fileHandle, out var b)) return;
-            var mode = _ioModes[b.Node];
-            if (b.BackingId > 0)
+            if (!_nodeByHandle.Remove(fileHandle, out ulong node)) return;
+            var io = _nodeIo[node];
+            if (io.BackingId > 0)
             {
-                BackingClose(b.BackingId);
-                mode.Passthrough--;
+                if (--io.Passthrough == 0)
+                {
+                    BackingClose(io.BackingId);
+                    io.BackingId = 0;
+                }
             }
-            else mode.Cached--;
-            if (mode.Passthrough == 0 && mode.Cached == 0) _ioModes.Remove(b.Node);
-            else _ioModes[b.Node] = mode;
+            else io.Cached--;
+            if (io.Passthrough == 0 && io.Cached == 0) _nodeIo.Remove(node);
+            else _nodeIo[node] = io;
         }
     }
 
@@ -74,7 +95,7 @@ internal sealed unsafe partial class FuseSession
             _passthroughRefused = true;
             Debug?.Note("passthrough refused by the kernel (EPERM): the daemon serves file data");
         }
-        return -1;
+        return 0;
     }
 
     private void BackingClose(int id)
