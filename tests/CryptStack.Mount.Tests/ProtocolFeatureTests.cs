@@ -59,7 +59,7 @@ public class ProtocolFeatureTests
             a.ReadExactly(head);
             Assert.Equal("changed"u8.ToArray(), head);
         }
-        string log = m.Log;
+        string log = LogOnceItHas(m, " Release node ");
         Assert.Contains(" Open node ", log);
         Assert.DoesNotContain(" Read node ", log);
         Assert.DoesNotContain(" Write node ", log);
@@ -71,7 +71,7 @@ public class ProtocolFeatureTests
         using var m = TestMount.Mirror("--debug", "-o", "nopassthrough");
         File.WriteAllText(m.P("secret-name"), "secret-content");
         Assert.Equal("secret-content", File.ReadAllText(m.P("secret-name")));
-        string log = m.Log;
+        string log = LogOnceItHas(m, " Read node ");
         Assert.Contains(" Write node ", log);
         Assert.Contains(" Read node ", log);
         Assert.Contains(" Lookup node 1", log);
@@ -84,7 +84,7 @@ public class ProtocolFeatureTests
     {
         using var m = TestMount.Mirror("--debug", "--debug-names");
         File.WriteAllText(m.P("visible-name"), "x");
-        Assert.Contains("\"visible-name\"", m.Log);
+        Assert.Contains("\"visible-name\"", LogOnceItHas(m, "\"visible-name\""));
     }
 
     [RootTheory("needs root to mount with allow_other, to chown and to become nobody")]
@@ -106,5 +106,14 @@ public class ProtocolFeatureTests
 
         LibC.Check(LibC.Chown(chowned, 65534, 65534), "chown");
         Assert.Equal(0x1edu, LibC.StatOf(chowned).Permissions); // 0755: ext4 clears both (setgid with group exec)
+    }
+
+    /// <summary>The daemon's log once it shows <paramref name="text"/> (log lines reach the file a little after the request).</summary>
+    private static string LogOnceItHas(TestMount m, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string log;
+        while (!(log = m.Log).Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        return log;
     }
 }
