@@ -26,6 +26,7 @@ var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
     ConfigCommand.Create(),
     FsckCommand.Create(),
 };
+root.Subcommands.Add(ManCommand.Create(root));
 
 try
 {

@@ -167,6 +167,87 @@ public sealed class SystemdAndFstabTests : IDisposable
         Assert.Contains("mounted on " + _m.MountPoint, _m.Log);
     }
 
+    /// <summary>
+    /// scripts/package-deb.sh, from the framework-dependent build the tests use (the shipped package is a
+    /// self-contained publish of the same project), unpacked into a scratch root: dpkg-deb -x is what dpkg
+    /// -i would put on disk, without touching this machine's package database.
+    /// </summary>
+    private static readonly Lazy<(string Deb, string Root)> Package = new(() =>
+    {
+        string scratch = Path.Combine(Path.GetTempPath(), "cryptstack-cli-tests", "package-" + Guid.NewGuid().ToString("N")[..8]);
+        string build = Repo("src", "CryptStack.Cli", "bin", "Release", "net10.0");
+        var r = DaemonMount.RunFor(TimeSpan.FromMinutes(5), "bash", Repo("scripts", "package-deb.sh"), "--from", build, "--out", scratch);
+        Assert.True(r.ExitCode == 0, $"package-deb.sh failed: {r.StdErr}");
+        string deb = r.StdOut.Trim();
+        string root = Path.Combine(scratch, "root");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } };
+        Assert.Equal(0, DaemonMount.Run("dpkg-deb", "-x", deb, root).ExitCode);
+        return (deb, root);
+    });
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    [SkippableFact]
+    public void Package_has_the_command_man_page_completion_unit_and_helper()
+    {
+        Requires.Tool("dpkg-deb", "builds and unpacks the package");
+        var (deb, root) = Package.Value;
+        Assert.Contains("fuse3", DaemonMount.Run("dpkg-deb", "-f", deb, "Depends").StdOut);
+        string cli = Path.Combine(root, "usr", "bin", "cryptstack");
+        Assert.Equal("../lib/cryptstack/cryptstack", new FileInfo(cli).LinkTarget);
+        Assert.Equal(0, DaemonMount.Run(cli, "--version").ExitCode);
+        Assert.True(File.Exists(Path.Combine(root, "sbin", "mount.fuse.cryptstack")));
+        Assert.Contains("ExecStart=/usr/bin/cryptstack mount", File.ReadAllText(Path.Combine(root, "lib", "systemd", "system", "cryptstack@.service")));
+        Assert.True(File.Exists(Path.Combine(root, "usr", "share", "doc", "cryptstack", "cli.md")));
+
+        // Completion of a command and of an option, through the installed script and binary.
+        string completion = Path.Combine(root, "usr", "share", "bash-completion", "completions", "cryptstack");
+        string Complete(params string[] words)
+        {
+            string line = string.Join(' ', new[] { "cryptstack" }.Concat(words));
+            string script = $"source {Quote(completion)}; COMP_WORDS=({Quote(cli)} {string.Join(' ', words.Select(Quote))}); " +
+                $"COMP_CWORD={words.Length}; COMP_LINE={Quote(line)}; COMP_POINT=${{#COMP_LINE}}; _cryptstack; printf '%s\\n' \"${{COMPREPLY[@]}}\"";
+            return DaemonMount.Run("bash", "-c", script).StdOut;
+        }
+        Assert.Contains("mount", Complete("mou").Split('\n'));
+        Assert.Equal(["--passfile"], Complete("mount", "--passf").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [SkippableFact]
+    public void Package_man_page_is_generated_from_the_command_tree()
+    {
+        Requires.Tool("dpkg-deb", "builds and unpacks the package");
+        Requires.Tool("man", "renders the page (man-db)");
+        var (_, root) = Package.Value;
+        var r = DaemonMount.Run("man", "-l", Path.Combine(root, "usr", "share", "man", "man1", "cryptstack.1.gz"));
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        string page = System.Text.RegularExpressions.Regex.Replace(r.StdOut, ".\b", ""); // overstrike bold/underline
+        foreach (string expected in new[] { "cryptstack mount", "cryptstack key add", "--passfile", "--recovery-key-file", "EXIT STATUS", "mount.fuse.cryptstack" })
+            Assert.Contains(expected, page);
+    }
+
+    [RootFact("installs the package's helper as /sbin/mount.fuse.cryptstack for the fstab line (libmount looks only in /sbin)")]
+    public void Package_helper_and_binary_mount_an_fstab_line_through_mount_T()
+    {
+        var (_, root) = Package.Value;
+        _s.Init(["--passfile", _passFile]);
+        string fstab = Path.Combine(_s.Root, "fstab");
+        File.WriteAllText(fstab, $"{_s.Volume}  {_m.MountPoint}  fuse.cryptstack  passfile={_passFile},pid_file={_m.PidFile},log_file={_m.LogFile},nofail  0  0\n");
+        using var helper = InstalledHelper.Install(Path.Combine(root, "sbin", "mount.fuse.cryptstack"));
+        var psi = new ProcessStartInfo("mount", ["-T", fstab, _m.MountPoint]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.Environment["CRYPTSTACK"] = Path.Combine(root, "usr", "bin", "cryptstack");
+        using (var mount = Process.Start(psi)!)
+        {
+            string err = mount.StandardError.ReadToEnd();
+            Assert.True(mount.WaitForExit(60_000) && mount.ExitCode == 0, $"mount -T failed: {err}");
+        }
+        _m.Started();
+        Assert.Equal("fuse.cryptstack", _m.FsType);
+        File.WriteAllText(_m.P("through-the-package.txt"), "ok");
+        _s.RunOk(["unmount", _m.MountPoint]);
+        Assert.False(_m.IsMounted);
+    }
+
     /// <summary>scripts/mount.fuse.cryptstack as /sbin/mount.fuse.cryptstack for one test; what was there before comes back.</summary>
     private sealed class InstalledHelper : IDisposable
     {
@@ -174,18 +255,18 @@ public sealed class SystemdAndFstabTests : IDisposable
         private readonly byte[]? _previous;
         private readonly UnixFileMode _previousMode;
 
-        private InstalledHelper()
+        private InstalledHelper(string source)
         {
             if (File.Exists(Target))
             {
                 _previous = File.ReadAllBytes(Target);
                 _previousMode = File.GetUnixFileMode(Target);
             }
-            File.Copy(Repo("scripts", "mount.fuse.cryptstack"), Target, overwrite: true);
+            File.Copy(source, Target, overwrite: true);
             File.SetUnixFileMode(Target, (UnixFileMode)0b111_101_101);
         }
 
-        public static InstalledHelper Install() => new();
+        public static InstalledHelper Install(string? source = null) => new(source ?? Repo("scripts", "mount.fuse.cryptstack"));
 
         public void Dispose()
         {

@@ -87,14 +87,16 @@ public sealed class DaemonMount : IDisposable
         Assert.True(Signals.Kill(Pid, signal) == 0, $"kill({Pid}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
     }
 
-    public static (int ExitCode, string StdOut, string StdErr) Run(string file, params string[] args)
+    public static (int ExitCode, string StdOut, string StdErr) Run(string file, params string[] args) => RunFor(TimeSpan.FromSeconds(30), file, args);
+
+    public static (int ExitCode, string StdOut, string StdErr) RunFor(TimeSpan timeout, string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000))
+        if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
