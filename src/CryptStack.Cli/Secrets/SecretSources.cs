@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using CryptStack.Volume;
 
 namespace CryptStack.Cli.Secrets;
@@ -44,6 +45,16 @@ internal static class SecretSources
         }
         using (process)
         {
+            // Killed while waiting for it (SIGTERM, SIGINT, SIGHUP), we take the program and its children
+            // with us instead of leaving them running (a pinentry or an ssh-askpass on the user's screen).
+            var registrations = new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP }
+                .Select(signal => PosixSignalRegistration.Create(signal, _ =>
+                {
+                    try { process.Kill(entireProcessTree: true); }
+                    catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+                }))
+                .ToList();
+            using var unregister = new Registrations(registrations);
             ReadToEnd(process.StandardOutput.BaseStream, into);
             if (into.Length >= MaxBytes) process.Kill(entireProcessTree: true);
             process.WaitForExit();
@@ -51,6 +62,11 @@ internal static class SecretSources
             if (process.ExitCode != 0)
                 throw new CliException(ExitCodes.SecretUnavailable, $"the --extpass command exited with status {process.ExitCode}");
         }
+    }
+
+    private sealed class Registrations(List<PosixSignalRegistration> all) : IDisposable
+    {
+        public void Dispose() => all.ForEach(r => r.Dispose());
     }
 
     /// <summary>Reads stdin to its end: the payload a parent process pipes to the mount daemon.</summary>
