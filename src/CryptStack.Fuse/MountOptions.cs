@@ -23,8 +23,9 @@ public sealed record MountOptions
     public bool DirectIo { get; init; }
     /// <summary>Upper bound on worker threads; the session runs one per core within it (more lost here: docs/fuse-binding.md).</summary>
     public uint MaxThreads { get; init; } = 16;
-    /// <summary>How requests travel: io_uring when the kernel offers it (root enabled /sys/module/fuse/parameters/enable_uring), else /dev/fuse.</summary>
-    public FuseTransport Transport { get; init; } = FuseTransport.Auto;
+    /// <summary>How requests travel. /dev/fuse by default: the io_uring transport crashed once with several
+    /// mounts in one test process (docs/fuse-binding.md, "Transports"); -o transport=auto or uring asks for it.</summary>
+    public FuseTransport Transport { get; init; } = FuseTransport.DevFuse;
     /// <summary>Let the kernel do reads, writes and mmap on the backing file when the filesystem offers it (<see cref="IFusePassthrough"/>; needs root).</summary>
     public bool Passthrough { get; init; }
     /// <summary>With a debug request log: also print names (plaintext file names; off by default).</summary>

@@ -13,7 +13,7 @@ public class IoUringTests
     [UringFact]
     public void With_the_kernel_switch_on_requests_are_served_by_one_ring_per_possible_cpu()
     {
-        using var m = new InProcessMount();
+        using var m = new InProcessMount(new MountOptions { FsName = "memory", Subtype = "memory-test", Transport = FuseTransport.Auto });
         byte[] data = new byte[3 << 20];
         Random.Shared.NextBytes(data);
         File.WriteAllBytes(m.P("f"), data);
