@@ -82,7 +82,10 @@ mount_config() {
   local o="attr_timeout=0,entry_timeout=0,direct_io${opts:+,$opts}"
   if [ ! -d "$back" ]; then
     mkdir -p "$back"
-    [ "$verb" = mount ] && "$bin" init --passfile "$WORK/pass" "$back" > "$WORK/$name.log" 2>&1
+    # The current CLI wants the recovery key in a file when stdout is not a terminal; the old one has no such option.
+    local rk=()
+    [ "$bin" = "$CS" ] && rk=(--recovery-key-file "$WORK/$name.recovery")
+    if [ "$verb" = mount ]; then "$bin" init --passfile "$WORK/pass" "${rk[@]}" "$back" > "$WORK/$name.log" 2>&1; fi
   fi
   [ "$uring" = Y ] && echo Y > "$URING"
   if [ "$verb" = mount ]; then
@@ -148,7 +151,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 echo
 echo "Command: bench/fuse-transports.sh --reps $REPS${OLD:+ --old $OLD} --kinds \"$KINDS\"; $(date -u '+%F %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg) at the end, kernel $(uname -r), $(nproc) cores"
 echo
-echo "| configuration | untar | stat ×3 | small 4 KiB direct (16 MiB each way) | seq 1 MiB (256 MiB each way) |"
+echo "| configuration | untar | stat ×3 | small 4 KiB (16 MiB each way) | seq 1 MiB (256 MiB each way) |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 for name in "${CONFIGS[@]}"; do
   row="| $name"
