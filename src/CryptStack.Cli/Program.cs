@@ -25,6 +25,7 @@ var root = new RootCommand("CryptStack: an encrypting stacked filesystem")
     PathCommand.Create(),
     ConfigCommand.Create(),
     FsckCommand.Create(),
+    RekeyCommand.Create(),
 };
 root.Subcommands.Add(ManCommand.Create(root));
 

@@ -19,7 +19,8 @@ internal sealed class EncryptedSizeMap : ISizeMap
 /// <see cref="EncryptedNode"/> (one engine, one lock), so threads and processes on one file
 /// never tear a block; byte-range locks on the backing file extend that to other mounts.
 /// </summary>
-internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log, IDamageObserver damage, LockPolicy locks) : IContentTransform
+internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log, IDamageObserver damage, LockPolicy locks,
+    SecretKey? previousHeaderKey = null) : IContentTransform
 {
     private readonly Dictionary<(ulong Dev, ulong Ino), EncryptedNode> _nodes = new();
 
@@ -53,7 +54,7 @@ internal sealed class EncryptedContentTransform(SecretKey headerKey, ILogger log
                 node.Acquire(file);
                 return new EncryptedFileContent(node, this, log, damage);
             }
-            node = EncryptedNode.Open(key, file, headerKey, log, damage, locks);
+            node = EncryptedNode.Open(key, file, headerKey, log, damage, locks, previousHeaderKey);
             _nodes.Add(key, node);
         }
         return new EncryptedFileContent(node, this, log, damage);
@@ -130,7 +131,8 @@ internal sealed class EncryptedNode : IDisposable
         else _readers.Add(first);
     }
 
-    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log, IDamageObserver damage, LockPolicy locks)
+    public static EncryptedNode Open((ulong, ulong) key, LowerFile file, SecretKey headerKey, ILogger log, IDamageObserver damage, LockPolicy locks,
+        SecretKey? previousHeaderKey = null)
     {
         // Our own descriptor: the opener's fd is closed at its release while others may still use the node.
         int fd = FdStore.Dup(file.Fd);
@@ -138,7 +140,15 @@ internal sealed class EncryptedNode : IDisposable
         var store = new FdStore(fd);
         try
         {
-            var content = ContentFile.Open(store, headerKey);
+            ContentFile content;
+            try { content = ContentFile.Open(store, headerKey); }
+            catch (ContentHeaderException) when (previousHeaderKey != null)
+            {
+                // A rekey is running: a header not rewrapped yet opens under the previous key (and the node keeps using it).
+                try { content = ContentFile.Open(store, previousHeaderKey); }
+                catch (ContentHeaderException) { throw; }
+                headerKey = previousHeaderKey;
+            }
             return new EncryptedNode(key, store, new SecretKey(headerKey.Span), content, file.UpperPath, IsWritable(file.Fd), locks);
         }
         catch (ContentIntegrityException e)

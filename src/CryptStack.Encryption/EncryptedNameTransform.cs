@@ -19,7 +19,8 @@ namespace CryptStack.Encryption;
 /// cs.dirid.pending (written before the rename, moved over cs.dirid after it, so a crash in between leaves one of
 /// the two valid for wherever the directory is).
 /// </remarks>
-internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, DirectoryIdCodec? dirIds, ILogger log, IDamageObserver damage) : INameTransform
+internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, LinkTargetCodec links, XattrCodec xattrs, DirectoryIdCodec? dirIds, ILogger log, IDamageObserver damage,
+    PreviousKeyCodecs? previous = null) : INameTransform
 {
     /// <summary>What naming entries of one backing directory needs.</summary>
     private sealed record DirectoryState(byte[] Id, string UpperPath, bool IsRoot);
@@ -84,7 +85,7 @@ internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, Lin
             switch (BackingNames.Classify(name, dir.IsRoot))
             {
                 case BackingNameKind.EncodedName:
-                    return names.Decrypt(name, dir.Id);
+                    return DecryptName(name, dir.Id);
                 case BackingNameKind.LongName:
                     byte[]? sidecar = ReadSmallFile(lowerDirFd, Z(BackingNames.SidecarNameFor(name)), BackingNames.MaxSidecarBytes, out int errno, out string? problem);
                     if (sidecar == null)
@@ -93,7 +94,7 @@ internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, Lin
                         damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), $"long name without a readable sidecar (it {problem})"));
                         return null;
                     }
-                    return names.Decrypt(BackingNames.EncodedNameFromSidecar(name, sidecar), dir.Id);
+                    return DecryptName(BackingNames.EncodedNameFromSidecar(name, sidecar), dir.Id);
                 case BackingNameKind.Foreign:
                     log.LogWarning("{Directory}: backing entry {Name} was not written by CryptStack; left out", dir.UpperPath, name);
                     damage.Found(new DamageReport(DamageKind.Name, dir.UpperPath, BackingPaths.Of(lowerDirFd, name), "not a name CryptStack writes"));
@@ -220,7 +221,7 @@ internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, Lin
                 if (sidecar == null) throw new LinkTargetDecryptionException($"link-target sidecar {problem} (errno {errno})");
                 encoded = LinkTargetCodec.EncodedFromSidecar(stored, sidecar);
             }
-            byte[] plain = links.Decrypt(encoded);
+            byte[] plain = WithPrevious(() => links.Decrypt(encoded), p => p.Links.Decrypt(encoded));
             if (plain.Length > destination.Length) return -Errno.ENAMETOOLONG;
             plain.CopyTo(destination);
             return plain.Length;
@@ -260,11 +261,45 @@ internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, Lin
         return encoded;
     }
 
+    public byte[]? EncodeXattrNamePrevious(ReadOnlySpan<byte> name)
+    {
+        if (previous == null) return null;
+        try { return Encoding.ASCII.GetBytes(previous.Xattrs.EncryptName(name)); }
+        catch (UnsupportedXattrNameException) { return null; }
+    }
+
+    public LowerName? EncodePrevious(object? directory, ReadOnlySpan<byte> upperName)
+    {
+        if (previous == null) return null;
+        var dir = (DirectoryState)directory!;
+        string encoded;
+        try { encoded = previous.Names.Encrypt(upperName, dir.Id); }
+        catch (InvalidPlaintextNameException) { return null; }
+        string backing = BackingNames.BackingNameFor(encoded);
+        return backing == encoded
+            ? new LowerName(Encoding.ASCII.GetBytes(backing))
+            : new LowerName(Encoding.ASCII.GetBytes(backing), BackingNames.SidecarContentFor(encoded));
+    }
+
+    private byte[] DecryptName(string encoded, byte[] dirId) => WithPrevious(() => names.Decrypt(encoded, dirId), p => p.Names.Decrypt(encoded, dirId));
+
+    /// <summary>The current key first; while a rekey runs, the previous one when the current one does not authenticate.</summary>
+    private T WithPrevious<T>(Func<T> current, Func<PreviousKeyCodecs, T> fallback)
+    {
+        try { return current(); }
+        catch (CiphertextFormatException) when (previous != null)
+        {
+            try { return fallback(previous); }
+            catch (CiphertextFormatException) { }
+            throw;
+        }
+    }
+
     public byte[]? DecodeXattrName(ReadOnlySpan<byte> lowerName)
     {
         string name = Encoding.Latin1.GetString(lowerName);
         if (!XattrCodec.IsEncryptedName(name)) return null;
-        try { return xattrs.DecryptName(name); }
+        try { return WithPrevious(() => xattrs.DecryptName(name), p => p.Xattrs.DecryptName(name)); }
         catch (CiphertextFormatException e)
         {
             log.LogWarning("xattr {Name}: {Reason}; left out", name, e.Message);
@@ -282,7 +317,12 @@ internal sealed unsafe partial class EncryptedNameTransform(NameCodec names, Lin
     public int DecodeXattrValue(ReadOnlySpan<byte> lowerName, ReadOnlySpan<byte> stored, Span<byte> destination)
     {
         byte[] plain;
-        try { plain = xattrs.DecryptValue(stored, Encoding.ASCII.GetString(lowerName)); }
+        try
+        {
+            string storedName = Encoding.ASCII.GetString(lowerName);
+            byte[] copy = stored.ToArray();
+            plain = WithPrevious(() => xattrs.DecryptValue(copy, storedName), p => p.Xattrs.DecryptValue(copy, storedName));
+        }
         catch (CiphertextFormatException e)
         {
             log.LogError("xattr {Name}: {Reason}", Encoding.ASCII.GetString(lowerName), e.Message);

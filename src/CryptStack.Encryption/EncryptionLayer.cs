@@ -33,6 +33,7 @@ public sealed class EncryptionLayer : IDisposable
 
     /// <summary>The volume's format: which protections its version has (<see cref="VolumeFormat.MissingProtections"/>).</summary>
     public VolumeFormat Format { get; }
+    private readonly PreviousKeyCodecs? _previous;
 
     public StackTransforms Transforms { get; }
 
@@ -47,9 +48,10 @@ public sealed class EncryptionLayer : IDisposable
         _dirIds = Format.BindsDirectoryIds ? DirectoryIdCodec.FromKeys(volume.Keys) : null;
         foreach (string missing in Format.MissingProtections)
             log.LogInformation("volume format version {Version}: {Missing}", Format.Version, missing);
+        if (volume.PreviousKeys is { } previousKeys) _previous = PreviousKeyCodecs.From(previousKeys);
         Transforms = new StackTransforms(
-            new EncryptedContentTransform(_headerKey, log, options.Damage ?? NoDamageObserver.Instance, new LockPolicy(options.SharedStorage, log)),
-            new EncryptedNameTransform(_names, _links, _xattrs, _dirIds, log, options.Damage ?? NoDamageObserver.Instance),
+            new EncryptedContentTransform(_headerKey, log, options.Damage ?? NoDamageObserver.Instance, new LockPolicy(options.SharedStorage, log), _previous?.HeaderKey),
+            new EncryptedNameTransform(_names, _links, _xattrs, _dirIds, log, options.Damage ?? NoDamageObserver.Instance, _previous),
             EncryptedSizeMap.Instance);
     }
 
@@ -60,5 +62,29 @@ public sealed class EncryptionLayer : IDisposable
         _links.Dispose();
         _xattrs.Dispose();
         _dirIds?.Dispose();
+        _previous?.Dispose();
+    }
+}
+
+/// <summary>
+/// The codecs of the previous master key while `cryptstack rekey` has not finished (format.md section 4.2): every
+/// decoder tries the current key first and these second; nothing is ever encoded with them.
+/// </summary>
+internal sealed class PreviousKeyCodecs(SecretKey headerKey, NameCodec names, LinkTargetCodec links, XattrCodec xattrs) : IDisposable
+{
+    public SecretKey HeaderKey { get; } = headerKey;
+    public NameCodec Names { get; } = names;
+    public LinkTargetCodec Links { get; } = links;
+    public XattrCodec Xattrs { get; } = xattrs;
+
+    public static PreviousKeyCodecs From(Crypto.Keys.KeyHierarchy keys) =>
+        new(keys.DeriveContentHeaderKey(), NameCodec.FromKeys(keys), LinkTargetCodec.FromKeys(keys), XattrCodec.FromKeys(keys));
+
+    public void Dispose()
+    {
+        HeaderKey.Dispose();
+        Names.Dispose();
+        Links.Dispose();
+        Xattrs.Dispose();
     }
 }

@@ -218,6 +218,8 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             var lower = Encode(dir, name);
             using var dirFd = Use(dir);
             int rc = Enter(dir, dirFd.Fd, name, lower, out entry, probe: true);
+            if (rc == -Errno.ENOENT && _names.EncodePrevious(DirectoryState(dir), name) is { } previous)
+                rc = Enter(dir, dirFd.Fd, name, previous, out entry, probe: true);
             // A cacheable "no such entry" (the binding answers ENOENT if negative caching is off).
             if (rc == -Errno.ENOENT) { entry = default; return 0; }
             return rc;
@@ -872,6 +874,12 @@ public sealed unsafe partial class InodeStackFileSystem : IFuseLowLevelFileSyste
             try
             {
                 int len = Native.GetXAttr(p, n, stored);
+                if (len == -Errno.ENODATA && _names.EncodeXattrNamePrevious(name) is { } previous)
+                {
+                    fixed (byte* o = NativeString.Z(previous, stackalloc byte[NativeString.NameBuffer]))
+                        len = Native.GetXAttr(p, o, stored);
+                    if (len >= 0) return _names.DecodeXattrValue(previous, stored.AsSpan(0, len), value);
+                }
                 if (len < 0) return len;
                 return _names.DecodeXattrValue(lowerName, stored.AsSpan(0, len), value);
             }

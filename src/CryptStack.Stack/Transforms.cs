@@ -69,6 +69,15 @@ public interface INameTransform
     /// <summary>Backing name of <paramref name="upperName"/>; throws <see cref="StackException"/> (ENAMETOOLONG, ...).</summary>
     LowerName Encode(object? directory, ReadOnlySpan<byte> upperName);
 
+    /// <summary>
+    /// While the transform's keys are being rotated (an interrupted `cryptstack rekey`): the backing name
+    /// <paramref name="upperName"/> had under the previous key, for a lookup that does not find the current one; else null.
+    /// </summary>
+    LowerName? EncodePrevious(object? directory, ReadOnlySpan<byte> upperName) => null;
+
+    /// <summary>As <see cref="EncodePrevious"/>, for an xattr name.</summary>
+    byte[]? EncodeXattrNamePrevious(ReadOnlySpan<byte> name) => null;
+
     /// <summary>Upper name of a backing entry, or null to leave it out (own files, names that fail authentication).</summary>
     byte[]? Decode(object? directory, int lowerDirFd, ReadOnlySpan<byte> lowerName);
 

@@ -42,7 +42,7 @@ public static class CryptVolume
                 FormatConstants.FormatVersion,
                 volumeId,
                 CipherSuite.V1,
-                FormatConstants.KnownFeatures.ToList(),
+                [.. FormatConstants.Version1Features, .. FormatConstants.Version2Features],
                 VolumeConfigCodec.FormatTimestamp(now),
                 [
                     KeyslotCrypto.CreateSlot(0, firstSecret, kdf, keys, now),

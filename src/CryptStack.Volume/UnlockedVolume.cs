@@ -34,6 +34,17 @@ public sealed class UnlockedVolume : IDisposable
     /// </summary>
     public bool ReadOnly { get; }
 
+    private KeyHierarchy? _previousKeys;
+
+    /// <summary>True while an interrupted or running `cryptstack rekey` leaves items under the previous master key.</summary>
+    public bool RekeyInProgress => Config.Features.Contains(FormatConstants.FeatureRekeyInProgress);
+
+    /// <summary>
+    /// The previous master key's hierarchy while <see cref="RekeyInProgress"/> (from cs.rekey), else null: readers try
+    /// the current keys first and these second.
+    /// </summary>
+    public KeyHierarchy? PreviousKeys => RekeyInProgress ? _previousKeys ??= RekeyJournal.Load(CipherRoot, Keys) : null;
+
     /// <summary>The slot whose secret opened the volume.</summary>
     public int UnlockedSlotId { get; }
 
@@ -83,6 +94,14 @@ public sealed class UnlockedVolume : IDisposable
         Commit(Config.Keyslots.Select(s => s.Id == slotId ? replacement : s).ToList());
     }
 
+    /// <summary>Replaces the config (new slots, features) under this volume's keys and saves it, .bak and record.</summary>
+    internal void Replace(VolumeConfig config)
+    {
+        VolumeConfig updated = config with { Mac = [] };
+        Config = updated with { Mac = VolumeConfigCodec.ComputeMac(updated, Keys) };
+        Save();
+    }
+
     internal void Save()
     {
         if (ReadOnly) throw new InvalidOperationException($"{ConfigPath} was opened for reading only");
@@ -128,5 +147,9 @@ public sealed class UnlockedVolume : IDisposable
 
     public override string ToString() => $"UnlockedVolume({CipherRoot}, slot {UnlockedSlotId})";
 
-    public void Dispose() => Keys.Dispose();
+    public void Dispose()
+    {
+        Keys.Dispose();
+        _previousKeys?.Dispose();
+    }
 }

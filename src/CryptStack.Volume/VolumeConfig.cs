@@ -40,7 +40,13 @@ public static class FormatConstants
 
     public static IReadOnlyList<string> Version2Features { get; } = [FeatureBoundDirIds];
 
-    public static IReadOnlyList<string> KnownFeatures { get; } = [.. Version1Features, .. Version2Features];
+    /// <summary>
+    /// Set while `cryptstack rekey` runs (format.md section 4.2): items are under the new master key or the previous
+    /// one, which cs.rekey holds wrapped under the new one. A CryptStack that does not know it refuses the volume.
+    /// </summary>
+    public const string FeatureRekeyInProgress = "rekey-in-progress";
+
+    public static IReadOnlyList<string> KnownFeatures { get; } = [.. Version1Features, .. Version2Features, FeatureRekeyInProgress];
 
     public static string KindName(KeyslotKind kind) => kind switch
     {

@@ -55,11 +55,16 @@ internal static class MountCommand
                 throw new CliException(ExitCodes.Refused,
                     $"{source}: -o shared needs file locks on the backing filesystem, and it refuses them: {refusal}. Mount from one host only, without -o shared, or put the ciphertext on a filesystem with working locks");
             }
+            // Items under two master keys are read with both, but names are created under the new one only: until the
+            // rekey finishes, a write could create a second entry of an existing name (format.md section 4.2).
+            bool rekeying = volume.RekeyInProgress;
+            if (rekeying && !parsed.Mount.ReadOnly)
+                Console.Error.WriteLine($"cryptstack: {source}: a rekey has not finished; mounting read-only (run `cryptstack rekey {source}` to finish it)");
             EncryptionLayer? layer = null;
             var job = new MountJob
             {
                 MountPoint = target,
-                Options = parsed.Mount with { Subtype = "cryptstack" },
+                Options = parsed.Mount with { Subtype = "cryptstack", ReadOnly = parsed.Mount.ReadOnly || rekeying },
                 NotifyParent = notify,
                 Shared = parsed.Shared,
                 PidFile = MountOptionSet.AbsoluteOrNull(result.GetValue(options.PidFile)),

@@ -51,6 +51,9 @@ public sealed class KeyHierarchy : IDisposable
     /// <summary>32-byte HMAC-SHA256 key authenticating cryptstack.conf.</summary>
     public SecretKey DeriveConfigMacKey() => Derive(KeyLabels.ConfigMac, KeyLabels.ConfigMacSize);
 
+    /// <summary>32-byte AES-256-GCM key wrapping the previous master key in cs.rekey while a rekey runs.</summary>
+    public SecretKey DeriveRekeyWrapKey() => Derive(KeyLabels.RekeyPreviousKey, KeyLabels.RekeyPreviousKeySize);
+
     private SecretKey Derive(string label, int length)
     {
         var key = new SecretKey(length);

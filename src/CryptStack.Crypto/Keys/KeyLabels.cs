@@ -16,6 +16,9 @@ public static class KeyLabels
     /// <summary>Format version 2: HMAC-SHA256 key binding each cs.dirid to its directory's place (docs/format.md 5.1).</summary>
     public const string DirectoryIdMac = "cryptstack v2 dirid mac";
 
+    /// <summary>Wraps the previous master key in cs.rekey while a rekey runs (format.md section 4.2).</summary>
+    public const string RekeyPreviousKey = "cryptstack v1 rekey previous key";
+
     /// <summary>Keyslot KEK labels (HKDF over the key file or recovery key bytes, salt = the slot salt).</summary>
     public const string KeyFileSlot = "cryptstack v1 keyfile slot";
     public const string RecoverySlot = "cryptstack v1 recovery slot";
@@ -27,4 +30,6 @@ public static class KeyLabels
     public const int XattrValuesSize = 32;
     public const int ConfigMacSize = 32;
     public const int DirectoryIdMacSize = 32;
+
+    public const int RekeyPreviousKeySize = 32;
 }

@@ -16,6 +16,8 @@ public enum BackingEntryType
     Directory,
     Symlink,
     Other,
+    /// <summary>Nothing there (lstat failed).</summary>
+    Missing,
 }
 
 /// <summary>
@@ -63,7 +65,7 @@ public sealed class BackingDirectory(string cipherPath, string? plainPath, bool 
         CryptStack.Fuse.Stat st;
         fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
             rc = Native.FStatAt(Native.AT_FDCWD, p, out st);
-        if (rc < 0) return (BackingEntryType.Other, 0);
+        if (rc < 0) return (BackingEntryType.Missing, 0);
         var type = Native.IsDirectory(st.Mode) ? BackingEntryType.Directory
             : Native.IsSymlink(st.Mode) ? BackingEntryType.Symlink
             : Native.IsRegular(st.Mode) ? BackingEntryType.File
