@@ -1,4 +1,3 @@
-using System.Text;
 using CryptStack.Mount.Tests.Harness;
 using CryptStack.Volume;
 using CliRunner = CryptStack.Mount.Tests.Harness.Cli;
