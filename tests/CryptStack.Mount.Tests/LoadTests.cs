@@ -10,15 +10,15 @@ namespace CryptStack.Mount.Tests;
 /// read, rename, unlink, readdir, truncate, fsync, mkdir/rmdir, unaligned writes into shared files), each
 /// checking what it reads, for a bounded time; then every file is checked through every mount against the
 /// workers' models. The daemon's RSS over the second half of the run may grow by at most
-/// <see cref="GrowthLimitMiB"/> (before the fix of #15 it grew by 10 to 40 MiB in a run this long), and a
+/// <see cref="GrowthLimitMiB"/> (before the fix of #15 it grew by about 15 MiB over the second half of a 40 s run; the protocol binding that replaced libfuse grew by up to 5 MiB over the second half of a 40 s run while settling, and is flat after that), and a
 /// worker silent for 60 s fails the run with the daemon's thread stacks printed. The driver is
 /// tests/CryptStack.Load; scripts/soak.sh runs the same for as long as asked.
 /// </summary>
 [Collection(LoadCollection.Name)]
 public sealed class LoadTests(ITestOutputHelper output)
 {
-    private const int Workers = 16, Seconds = 40;
-    private const double GrowthLimitMiB = 8;
+    private const int Workers = 16, Seconds = 50;
+    private const double GrowthLimitMiB = 10;
 
     [Fact]
     public void Encrypted_mount_survives_mixed_load_with_flat_memory()
