@@ -19,12 +19,18 @@ public sealed class FuseMount : IDisposable
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _unmountRequested;
 
+    // Found once at mount time: after a lazy detach (SIGTERM's DetachAndDrain, `umount -l`) the mount
+    // table no longer names it, yet open files keep the connection alive and only its abort file ends it.
+    // The number stays ours while our session's descriptor is open, which is whenever we would abort.
+    private readonly string? _connection;
+
     public string MountPoint { get; }
 
     private FuseMount(string mountPoint, FuseSession session)
     {
         MountPoint = mountPoint;
         _session = session;
+        _connection = FuseConnections.FindConnection(mountPoint);
         _session.Initialized += () => _initialized.TrySetResult();
         _session.Ended.ContinueWith(_ => _initialized.TrySetResult(), TaskScheduler.Default);
     }
@@ -71,15 +77,18 @@ public sealed class FuseMount : IDisposable
     /// </summary>
     public bool Unmount(TimeSpan timeout)
     {
-        string? connection = null;
+        string? connection = _connection;
+        string? there;
         lock (_gate)
         {
             if (!IsServing || _unmountRequested) goto wait;
             _unmountRequested = true;
-            connection = FuseConnections.FindConnection(MountPoint);
+            there = FuseConnections.FindConnection(MountPoint);
+            connection ??= there;
         }
         // Detaching the mount ends the connection once nothing uses it: the workers' reads then fail with ENODEV.
-        KernelMounter.Detach(MountPoint);
+        // Only our own: after a lazy detach the path may already hold someone else's new mount.
+        if (there != null && there == connection) KernelMounter.Detach(MountPoint);
     wait:
         if (_session.Ended.Wait(timeout)) return true;
         if (connection != null) FuseConnections.Abort(connection);

@@ -118,8 +118,10 @@ internal sealed class MountService(
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _idleTimer?.Dispose();
-        if (_mount != null && !_loopEnded) DetachAndDrain();
-        if (_mount != null && !_mount.Unmount(TimeSpan.FromSeconds(10)))
+        // After the drain, the grace is spent: what is still open is aborted at once, not after another wait.
+        bool drained = _mount != null && !_loopEnded;
+        if (drained) DetachAndDrain();
+        if (_mount != null && !_mount.Unmount(TimeSpan.FromSeconds(drained ? 1 : 10)))
             log.LogWarning("{MountPoint}: the FUSE loop did not end in time", job.MountPoint);
         Release();
         return Task.CompletedTask;

@@ -5,8 +5,8 @@ namespace CryptStack.Mount.Tests.Behaviour;
 // Mount lifetime and mount options: each test makes (and ends) its own mount.
 public abstract partial class FilesystemBehaviour
 {
-    // SIGTERM lets open files finish for up to 10 s (docs/cli.md, Stopping), then aborts; the rest is exit under load.
-    private static readonly TimeSpan DaemonExit = TimeSpan.FromSeconds(40);
+    // SIGTERM lets open files finish for up to 10 s (docs/cli.md, Stopping), then aborts at once.
+    private static readonly TimeSpan DaemonExit = TimeSpan.FromSeconds(20);
 
     private static void AssertGoneCleanly(TestMount m)
     {
