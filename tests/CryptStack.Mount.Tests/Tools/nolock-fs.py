@@ -39,7 +39,9 @@ class NoLock(Operations):
         return {k: getattr(s, k) for k in ('f_bavail', 'f_bfree', 'f_blocks', 'f_bsize', 'f_favail', 'f_ffree', 'f_files', 'f_flag', 'f_frsize', 'f_namemax')}
 
     def open(self, path, flags): return os.open(self._p(path), flags)
-    def create(self, path, mode, fi=None): return os.open(self._p(path), os.O_WRONLY | os.O_CREAT, mode)
+    # fusepy does not pass the caller's flags here; read-write, because the kernel may read pages through any
+    # handle of the file (a partial-page write reads the page first), and a write-only one fails that with EBADF.
+    def create(self, path, mode, fi=None): return os.open(self._p(path), os.O_RDWR | os.O_CREAT, mode)
     def read(self, path, length, offset, fh): return os.pread(fh, length, offset)
     def write(self, path, buf, offset, fh): return os.pwrite(fh, buf, offset)
     def truncate(self, path, length, fh=None):
